@@ -1,0 +1,57 @@
+# syntax=docker/dockerfile:1
+# Baodao production image: gunicorn serving portal.wsgi on port 8000.
+# The same image runs the Celery worker and beat (see docker-compose.yml).
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONPATH=/app \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_ENV=production \
+    DJANGO_MEDIA_ROOT=/app/media \
+    BAODAO_VAR_DIR=/app/var
+
+WORKDIR /app
+
+RUN groupadd --system --gid 10001 baodao \
+    && useradd --system --uid 10001 --gid baodao --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin baodao
+
+# Dependencies first, in their own layer, so code changes don't reinstall them.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# The project: installed as a package (non-editable) and kept as source in /app, which is
+# first on PYTHONPATH so settings find templates/, static/ and locale/ beside it.
+COPY manage.py README.md* ./
+COPY portal ./portal
+COPY resources ./resources
+COPY reporting ./reporting
+COPY evaluation ./evaluation
+RUN pip install --no-deps . && rm -rf build ./*.egg-info
+COPY templates ./templates
+COPY static ./static
+COPY locale ./locale
+
+# Static files are collected at build time; the secret and hosts here exist only for this step.
+RUN DJANGO_SECRET_KEY=collectstatic-build-only DJANGO_ALLOWED_HOSTS=localhost \
+        BAODAO_VAR_DIR=/tmp/build-var \
+        python manage.py collectstatic --noinput \
+    && rm -rf /tmp/build-var \
+    && mkdir -p /app/media /app/var \
+    && chown baodao:baodao /app/media /app/var
+
+USER baodao
+
+EXPOSE 8000
+
+# /healthz with the first allowed host and the proxy's https header, so neither
+# ALLOWED_HOSTS nor SECURE_SSL_REDIRECT turns the probe away.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, sys, urllib.request as u; h = os.environ.get('DJANGO_ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('.'); h = 'localhost' if h in ('', '*') else h; r = u.urlopen(u.Request('http://127.0.0.1:8000/healthz', headers={'Host': h, 'X-Forwarded-Proto': 'https'}), timeout=4); sys.exit(0 if r.status == 200 else 1)"]
+
+CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
