@@ -1,0 +1,167 @@
+"""THE scoping rule. Every query that reaches a user goes through ``scope``.
+
+A user holds roles in areas (``RoleAssignment``). A role grants a set of actions (the
+``PERMISSIONS`` matrix below, rendered at /staff/access/ and tested cell by cell); an
+assignment reaches its area and every area below it. A record is in reach when the area it
+belongs to lies under an assignment whose role grants the action.
+
+There is no superuser bypass: the system administrator manages accounts in the admin site and
+sees business data only through roles that are assigned to them like anyone else's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Area, Role, RoleAssignment
+
+
+class Action:
+    NEED_VIEW = "need.view"
+    NEED_CREATE = "need.create"
+    NEED_PROCESS = "need.process"
+    NEED_REVEAL_CONTACT = "need.reveal_contact"
+    RESOURCE_VIEW = "resource.view"
+    RESOURCE_CHANGE = "resource.change"
+    PROJECT_VIEW = "project.view"
+    PROJECT_CHANGE = "project.change"
+    PROJECT_APPROVE = "project.approve"
+    DASHBOARD_VIEW = "dashboard.view"
+    SETTING_CHANGE = "setting.change"
+    AUDIT_VIEW = "audit.view"
+
+
+ACTION_LABELS = {
+    Action.NEED_VIEW: _("View needs (contact details masked)"),
+    Action.NEED_CREATE: _("Enter needs on a resident's behalf"),
+    Action.NEED_PROCESS: _("Accept, reject, merge and progress needs"),
+    Action.NEED_REVEAL_CONTACT: _("Reveal a requester's full phone number (logged)"),
+    Action.RESOURCE_VIEW: _("View the resource list"),
+    Action.RESOURCE_CHANGE: _("Create and edit resources"),
+    Action.PROJECT_VIEW: _("View the project list"),
+    Action.PROJECT_CHANGE: _("Create and edit projects, tasks and budgets"),
+    Action.PROJECT_APPROVE: _("Approve, complete, evaluate and cancel projects"),
+    Action.DASHBOARD_VIEW: _("Use the staff dashboard"),
+    Action.SETTING_CHANGE: _("Change area settings such as the response clock"),
+    Action.AUDIT_VIEW: _("Read the full audit log"),
+}
+
+_READ_LISTS = {Action.NEED_VIEW, Action.RESOURCE_VIEW, Action.PROJECT_VIEW}
+_COMMUNITY_STAFF = _READ_LISTS | {
+    Action.NEED_CREATE,
+    Action.NEED_PROCESS,
+    Action.NEED_REVEAL_CONTACT,
+    Action.RESOURCE_CHANGE,
+    Action.PROJECT_CHANGE,
+    Action.DASHBOARD_VIEW,
+}
+
+# role -> actions it grants in its area and below. The one table that decides access.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.MEMBER: frozenset(_READ_LISTS),
+    Role.UNIT_ADMIN: frozenset(_READ_LISTS),
+    Role.GRID_WORKER: frozenset(_READ_LISTS | {Action.NEED_CREATE, Action.DASHBOARD_VIEW}),
+    Role.COMMUNITY_WORKER: frozenset(_COMMUNITY_STAFF),
+    Role.COMMUNITY_SECRETARY: frozenset(_COMMUNITY_STAFF | {Action.PROJECT_APPROVE}),
+    # Street officers handle escalated needs and approve projects, but exact contact details
+    # stay with the community's own workers.
+    Role.STREET_OFFICER: frozenset(
+        _READ_LISTS
+        | {
+            Action.NEED_CREATE,
+            Action.NEED_PROCESS,
+            Action.RESOURCE_CHANGE,
+            Action.PROJECT_CHANGE,
+            Action.PROJECT_APPROVE,
+            Action.DASHBOARD_VIEW,
+        }
+    ),
+    Role.DISTRICT_OFFICIAL: frozenset(_READ_LISTS | {Action.DASHBOARD_VIEW, Action.SETTING_CHANGE}),
+    Role.CITY_ADMIN: frozenset(_READ_LISTS | {Action.DASHBOARD_VIEW, Action.SETTING_CHANGE}),
+    Role.AUDITOR: frozenset({Action.AUDIT_VIEW}),
+    # Partner systems reach data only through the API and its own scopes.
+    Role.PARTNER: frozenset(),
+}
+
+ALL_ACTIONS: tuple[str, ...] = tuple(ACTION_LABELS)
+
+# How each scoped model reaches its area's path. Add a model here when it gains pages.
+AREA_PATH_LOOKUP: dict[str, str] = {
+    "portal.area": "path",
+    "portal.auditevent": "area__path",
+    "portal.setting": "area__path",
+    "resources.need": "area__path",
+    "resources.resource": "area__path",
+    "resources.project": "area__path",
+}
+
+
+def role_grants(role: str, action: str) -> bool:
+    return action in PERMISSIONS.get(role, frozenset())
+
+
+def _assignments(user) -> list[tuple[str, str, int]]:
+    """(role, area path, area level) of the user's active assignments, cached on the user."""
+    cached = getattr(user, "_baodao_assignments", None)
+    if cached is None:
+        cached = list(
+            RoleAssignment.objects.filter(user=user).values_list("role", "area__path", "area__level")
+        )
+        user._baodao_assignments = cached
+    return cached
+
+
+def reach(user, action: str) -> list[str]:
+    """Area paths under which ``user`` may do ``action``; nested paths are collapsed."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    paths = sorted({path for role, path, _level in _assignments(user) if role_grants(role, action)})
+    collapsed: list[str] = []
+    for path in paths:
+        if not any(path.startswith(kept) for kept in collapsed):
+            collapsed.append(path)
+    return collapsed
+
+
+def scope(queryset: models.QuerySet, user, action: str) -> models.QuerySet:
+    """Narrow ``queryset`` to the records ``user`` may ``action``. Empty when none."""
+    label = queryset.model._meta.label_lower
+    try:
+        lookup = AREA_PATH_LOOKUP[label]
+    except KeyError:
+        raise LookupError(f"{label} is not registered in portal.access.AREA_PATH_LOOKUP") from None
+    paths = reach(user, action)
+    if not paths:
+        return queryset.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(**{f"{lookup}__startswith": path})
+    return queryset.filter(condition)
+
+
+def can(user, action: str, *, area: Area | None = None) -> bool:
+    """May ``user`` do ``action`` in ``area`` (or anywhere, when no area is given)?"""
+    paths = reach(user, action)
+    if area is None:
+        return bool(paths)
+    return any(area.path.startswith(path) for path in paths)
+
+
+def areas_for(user, action: str, *, levels: Iterable[int] | None = None) -> models.QuerySet[Area]:
+    """The areas in which ``user`` may do ``action``, optionally only of some levels."""
+    qs = scope(Area.objects.all(), user, action)
+    if levels is not None:
+        qs = qs.filter(level__in=list(levels))
+    return qs
+
+
+def matrix() -> list[tuple[str, str, list[bool]]]:
+    """Rows of (role, role label, [grants action for each of ALL_ACTIONS])."""
+    return [
+        (role.value, role.label, [role_grants(role.value, action) for action in ALL_ACTIONS])
+        for role in Role
+    ]

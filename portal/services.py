@@ -1,0 +1,102 @@
+"""Platform services: area settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal import audit
+from portal.access import Action, can
+from portal.errors import InvalidInput, PermissionDenied
+from portal.models import Area, Setting, User
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    label: object
+    kind: type
+    minimum: Any
+    maximum: Any
+
+
+# What each product default means and which values are sensible; the form and the service
+# validate against this.
+SETTING_SPECS: dict[str, SettingSpec] = {
+    "need.response_hours": SettingSpec(
+        gettext_lazy("Response clock (hours to accept a need)"), int, 1, 720
+    ),
+    "need.warning_hours": SettingSpec(
+        gettext_lazy("Warn this many hours before the response clock runs out"), int, 1, 72
+    ),
+    "project.amber_lag": SettingSpec(
+        gettext_lazy("Task lag that turns a task amber (share of its duration)"),
+        Decimal,
+        Decimal("0.01"),
+        Decimal("0.50"),
+    ),
+}
+
+
+def parse_setting_value(key: str, raw: Any) -> Any:
+    """Validate a raw value for ``key``; returns the JSON-storable value or raises InvalidInput."""
+    spec = SETTING_SPECS.get(key)
+    if spec is None:
+        raise InvalidInput(_("Unknown setting."), field="key")
+    try:
+        value = spec.kind(str(raw).strip())
+    except (ValueError, InvalidOperation):
+        raise InvalidInput(_("Enter a number."), field="value") from None
+    if not spec.minimum <= value <= spec.maximum:
+        raise InvalidInput(
+            _("Enter a value from %(min)s to %(max)s.")
+            % {"min": spec.minimum, "max": spec.maximum},
+            field="value",
+        )
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def get_setting(key: str, *, area: Area, year: int | None = None) -> Any:
+    """The value of ``key`` for ``area``: the nearest override up the tree, else the default.
+
+    A year-specific override beats an all-years override of the same area.
+    """
+    if key not in settings.BAODAO_DEFAULTS:
+        raise KeyError(key)
+    overrides = Setting.objects.filter(key=key, area__path__in=area.ancestor_paths()).values_list(
+        "area__level", "year", "value"
+    )
+    best = None
+    for level, setting_year, value in overrides:
+        if setting_year is not None and setting_year != year:
+            continue
+        rank = (level, setting_year is not None)
+        if best is None or rank > best[0]:
+            best = (rank, value)
+    return best[1] if best else settings.BAODAO_DEFAULTS[key]
+
+
+def set_setting(*, key: str, area: Area, value: Any, by: User, year: int | None = None) -> Setting:
+    """Override a product default for an area (and its subtree), audited."""
+    value = parse_setting_value(key, value)
+    if not can(by, Action.SETTING_CHANGE, area=area):
+        raise PermissionDenied()
+    if year is not None and not 2000 <= year <= 2100:
+        raise InvalidInput(_("Enter a year such as 2026, or leave it empty."), field="year")
+    with transaction.atomic():
+        setting, _created = Setting.objects.update_or_create(
+            key=key, area=area, year=year, defaults={"value": value, "updated_by": by}
+        )
+        audit.record(
+            action="setting.changed",
+            actor=by,
+            obj=setting,
+            area=area,
+            data={"key": key, "year": year, "value": value},
+        )
+    return setting
