@@ -1,0 +1,32 @@
+"""The staff dashboard: the three lists at a glance and the needs about to breach the clock."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from portal.access import Action, can
+from portal.errors import PermissionDenied
+from resources import selectors
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    """Counts, due-soon and overdue needs in the user's reach, and quick links."""
+    user = request.user
+    if not can(user, Action.DASHBOARD_VIEW):
+        raise PermissionDenied(_("You cannot use the staff dashboard."))
+    now = timezone.now()
+    return render(
+        request,
+        "resources/dashboard.html",
+        {
+            "board": selectors.dashboard(user=user, now=now),
+            "now": now,
+            "can_create_need": can(user, Action.NEED_CREATE),
+        },
+    )
