@@ -1,0 +1,195 @@
+"""The Django admin for operators: the area tree, accounts and roles, and read-only views of the
+audit chain and area settings.
+
+The admin writes rows directly rather than through the services, so every add, change and
+delete made here is itself appended to the audit chain (``admin.*`` events) by
+``AuditedModelAdmin``. What has a lifecycle (need and project status, settings, the audit log)
+is read-only here and changes only through the staff pages and their services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from portal import audit
+from portal.models import Area, AuditEvent, AuditHead, RoleAssignment, Setting, User
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose saves and deletes leave an event in the audit chain."""
+
+    def audit_area(self, obj, *, deleting: bool = False) -> Area | None:
+        """The area an event about ``obj`` belongs to (what decides who may read it)."""
+        return None
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit.record(
+            action="admin.changed" if change else "admin.added",
+            actor=request.user,
+            obj=obj,
+            area=self.audit_area(obj),
+            data={"fields": sorted(form.changed_data)},
+        )
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.new_objects or formset.changed_objects or formset.deleted_objects:
+            audit.record(
+                action="admin.inline_changed",
+                actor=request.user,
+                obj=form.instance,
+                area=self.audit_area(form.instance),
+                data={
+                    "model": formset.model._meta.label_lower,
+                    "added": [str(o) for o in formset.new_objects],
+                    "changed": {str(o): fields for o, fields in formset.changed_objects},
+                    "deleted": [str(o) for o in formset.deleted_objects],
+                },
+            )
+
+    def delete_model(self, request, obj):
+        # Recorded first, while the object still has its id; the admin view is atomic.
+        audit.record(
+            action="admin.deleted",
+            actor=request.user,
+            obj=obj,
+            area=self.audit_area(obj, deleting=True),
+            data={"label": str(obj)},
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # One event per row rather than a silent bulk delete.
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """Viewable by operators with the view permission; nothing can be added, changed or deleted."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Area)
+class AreaAdmin(AuditedModelAdmin):
+    list_display = ("code", "name", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    autocomplete_fields = ("parent",)
+    list_select_related = ("parent",)
+    ordering = ("path",)
+    fields = ("code", "name", "level", "parent", "path", "latitude", "longitude")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Recoding or moving an existing area would leave the materialised paths below it stale.
+        if obj is not None:
+            return ("code", "level", "parent", "path")
+        return ("path",)
+
+    def audit_area(self, obj, *, deleting=False):
+        # The audit event must not pin the area it reports deleting.
+        return obj.parent if deleting else obj
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    autocomplete_fields = ("area",)
+    readonly_fields = ("created_at",)
+
+
+@admin.register(User)
+class BaodaoUserAdmin(AuditedModelAdmin, UserAdmin):
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("real_name", "phone", "id_number", "email")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        *UserAdmin.add_fieldsets,
+        (_("Personal info"), {"classes": ("wide",), "fields": ("real_name", "phone")}),
+    )
+    list_display = (
+        "username",
+        "real_name",
+        "masked_phone_display",
+        "masked_id_number_display",
+        "is_staff",
+        "is_active",
+        "last_login",
+    )
+    search_fields = ("username", "real_name", "phone", "email")
+    list_filter = (*UserAdmin.list_filter, "role_assignments__role")
+    inlines = (RoleAssignmentInline,)
+
+    def has_delete_permission(self, request, obj=None):
+        # Audit events name their actor; deactivate an account (is_active) instead.
+        return False
+
+    @admin.display(description=_("mobile phone"), ordering="phone")
+    def masked_phone_display(self, obj: User) -> str:
+        return obj.masked_phone
+
+    @admin.display(description=_("ID number"))
+    def masked_id_number_display(self, obj: User) -> str:
+        return obj.masked_id_number
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(AuditedModelAdmin):
+    list_display = ("user", "role", "area", "created_at")
+    list_filter = ("role", "area__level")
+    search_fields = ("user__username", "user__real_name", "area__name", "area__code")
+    autocomplete_fields = ("user", "area")
+    list_select_related = ("user", "area")
+
+    def audit_area(self, obj, *, deleting=False):
+        return obj.area
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyModelAdmin):
+    list_display = ("seq", "created_at", "actor_display", "action", "object_display", "area")
+    list_filter = ("action", "object_type")
+    search_fields = ("action", "object_type", "object_id", "actor_label")
+    list_select_related = ("area",)
+    ordering = ("-seq",)
+    # Counting a long chain on every page is the slowest part of the changelist.
+    show_full_result_count = False
+
+    @admin.display(description=_("actor"), ordering="actor_label")
+    def actor_display(self, obj: AuditEvent) -> str:
+        return obj.actor_label or "—"
+
+    @admin.display(description=_("object"))
+    def object_display(self, obj: AuditEvent) -> str:
+        return f"{obj.object_type}:{obj.object_id}" if obj.object_type else "—"
+
+
+@admin.register(AuditHead)
+class AuditHeadAdmin(ReadOnlyModelAdmin):
+    list_display = ("last_seq", "last_hash")
+
+
+@admin.register(Setting)
+class SettingAdmin(ReadOnlyModelAdmin):
+    """Read-only: settings change on the staff settings page, through the audited service."""
+
+    list_display = ("key", "area", "year", "value", "updated_at", "updated_by")
+    list_filter = ("key",)
+    search_fields = ("key", "area__name", "area__code")
+    list_select_related = ("area", "updated_by")

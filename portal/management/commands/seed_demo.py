@@ -1,0 +1,49 @@
+import time
+import unicodedata
+
+from django.core.management.base import BaseCommand
+
+from portal.demo import DEMO_PASSWORD, SITE_URL, seed_demo
+from portal.models import Role
+
+
+def _width(text: str) -> int:
+    # Chinese characters take two columns in a terminal.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill the database with a demo city (areas, needs, resources, projects) and demo accounts. "
+        "Safe to run again: existing demo data is kept and only the accounts are checked."
+    )
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        result = seed_demo()
+        elapsed = time.monotonic() - started
+        if result.created:
+            counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo data created in {elapsed:.1f} s: {counts}.")
+            )
+        else:
+            self.stdout.write("Demo data already present; nothing created. Demo accounts checked.")
+
+        rows = [("username", "role", "area", "password")]
+        for account, area in result.accounts:
+            role = f"{account.role} ({Role(account.role).label})"
+            rows.append((account.username, role, area.name if area else "-", DEMO_PASSWORD))
+        widths = [max(_width(row[i]) for row in rows) for i in range(4)]
+        self.stdout.write("")
+        for n, row in enumerate(rows):
+            line = "  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True))
+            self.stdout.write(line.rstrip())
+            if n == 0:
+                self.stdout.write("  ".join("-" * w for w in widths))
+        self.stdout.write("")
+        self.stdout.write(f"Open {SITE_URL} and sign in with any account above.")
