@@ -59,7 +59,9 @@ class Area(models.Model):
     # Materialised path of codes, e.g. "3101/310101/310101001/"; "this area and below"
     # is a single prefix query on an indexed column.
     path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     longitude = models.DecimalField(
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
@@ -69,7 +71,9 @@ class Area(models.Model):
         verbose_name_plural = _("areas")
         ordering = ["path"]
         indexes = [
-            models.Index(fields=["path"], name="area_path_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["path"], name="area_path_prefix", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["level", "path"], name="area_level_path"),
         ]
         constraints = [
@@ -85,18 +89,20 @@ class Area(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        if self.parent_id and self.parent.level != self.level - 1:
-            raise ValidationError(
-                {"parent": _("The parent of a %(level)s must be one level up.")
-                 % {"level": self.get_level_display()}}
-            )
-        if "/" in (self.code or ""):
-            raise ValidationError({"code": _("A code cannot contain '/'.")})
-
     def save(self, *args, **kwargs) -> None:
         self.path = f"{self.parent.path if self.parent_id else ''}{self.code}/"
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.parent_id and self.parent.level != self.level - 1:
+            raise ValidationError(
+                {
+                    "parent": _("The parent of a %(level)s must be one level up.")
+                    % {"level": self.get_level_display()}
+                }
+            )
+        if "/" in (self.code or ""):
+            raise ValidationError({"code": _("A code cannot contain '/'.")})
 
     def ancestor_paths(self) -> list[str]:
         """Paths of this area and every ancestor, nearest first."""
@@ -191,17 +197,29 @@ class RoleAssignment(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.area}"
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk update and delete would bypass the model's guards; refuse them too."""
+
+    def update(self, **kwargs):
+        raise ValidationError(_("Audit events are append-only."))
+
+    def delete(self):
+        raise ValidationError(_("Audit events are append-only."))
+
+
 class AuditEvent(models.Model):
     """One link of the append-only, hash-chained audit log (see portal.audit)."""
 
     seq = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
     created_at = models.DateTimeField(_("time"), editable=False)
+    # PROTECT: the actor's id is part of the hashed content, so a user with audit history
+    # is deactivated (or anonymised), never deleted.
     actor = models.ForeignKey(
         User,
         verbose_name=_("actor"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor_label = models.CharField(_("actor name"), max_length=150, blank=True)
@@ -209,11 +227,18 @@ class AuditEvent(models.Model):
     object_type = models.CharField(_("object type"), max_length=64, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     area = models.ForeignKey(
-        Area, verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Area,
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     data = models.JSONField(_("details"), default=dict, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64, editable=False)
     hash = models.CharField(_("hash"), max_length=64, unique=True, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")
@@ -243,6 +268,9 @@ class AuditHead(models.Model):
         verbose_name = _("audit chain head")
         verbose_name_plural = _("audit chain head")
 
+    def __str__(self) -> str:
+        return f"#{self.last_seq} {self.last_hash[:12]}"
+
 
 class Setting(models.Model):
     """An override of a product default (settings.BAODAO_DEFAULTS) for an area, optionally a year.
@@ -252,12 +280,19 @@ class Setting(models.Model):
     """
 
     key = models.CharField(_("key"), max_length=64)
-    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.CASCADE, related_name="settings")
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.CASCADE, related_name="settings"
+    )
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     value = models.JSONField(_("value"))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(
-        User, verbose_name=_("updated by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -265,11 +300,14 @@ class Setting(models.Model):
         verbose_name_plural = _("area settings")
         constraints = [
             models.UniqueConstraint(
-                fields=["key", "area", "year"], name="setting_unique_year",
+                fields=["key", "area", "year"],
+                name="setting_unique_year",
                 condition=Q(year__isnull=False),
             ),
             models.UniqueConstraint(
-                fields=["key", "area"], name="setting_unique_all_years", condition=Q(year__isnull=True)
+                fields=["key", "area"],
+                name="setting_unique_all_years",
+                condition=Q(year__isnull=True),
             ),
         ]
 
