@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    DecimalField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,13 +25,15 @@ from portal.access import Action, reach, scope
 from portal.errors import NotFound
 from portal.models import Area, User
 from portal.services import get_setting
-from resources.models import Need, Project, ProjectTask, Resource
+from resources.models import BudgetLine, Need, Project, ProjectTask, Resource
 from resources.progress import RAG, TaskPlan, project_status, task_status
 
 
 def needs_for(user: User, action: str = Action.NEED_VIEW) -> QuerySet[Need]:
     return scope(
-        Need.objects.select_related("category", "community", "grid", "community__parent"), user, action
+        Need.objects.select_related("category", "community", "grid", "community__parent"),
+        user,
+        action,
     )
 
 
@@ -33,10 +46,31 @@ def resources_for(user: User, action: str = Action.RESOURCE_VIEW) -> QuerySet[Re
 def projects_for(user: User, action: str = Action.PROJECT_VIEW) -> QuerySet[Project]:
     return scope(
         Project.objects.select_related("area", "owner").prefetch_related(
-            Prefetch("tasks", queryset=ProjectTask.objects.order_by("due_date", "id"))
+            Prefetch(
+                "tasks",
+                queryset=ProjectTask.objects.select_related("owner").order_by("due_date", "id"),
+            )
         ),
         user,
         action,
+    )
+
+
+def project_list_for(user: User) -> QuerySet[Project]:
+    """Projects in reach, annotated with ``budget_subtotal`` (sum of the itemised lines).
+
+    A subquery rather than a join, so that other joins can never multiply the sum.
+    """
+    lines = (
+        BudgetLine.objects.filter(project=OuterRef("pk"))
+        .order_by()
+        .values("project")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money = DecimalField(max_digits=14, decimal_places=2)
+    return projects_for(user).annotate(
+        budget_subtotal=Coalesce(Subquery(lines, output_field=money), Value(0), output_field=money)
     )
 
 
@@ -51,7 +85,9 @@ def get_resource(*, user: User, pk: int, action: str = Action.RESOURCE_VIEW) -> 
 
 def get_project(*, user: User, pk: int, action: str = Action.PROJECT_VIEW) -> Project:
     return get_object_or_404(
-        projects_for(user, action).prefetch_related("budget_lines", "milestones", "needs", "resources"),
+        projects_for(user, action).prefetch_related(
+            "budget_lines", "milestones", "needs", "resources"
+        ),
         pk=pk,
     )
 
@@ -129,7 +165,11 @@ def dashboard(*, user: User, now: datetime | None = None, limit: int = 10) -> Da
         overdue=Count("pk", filter=Q(status=Need.Status.SUBMITTED, due_at__lt=now)),
         due_soon=Count(
             "pk",
-            filter=Q(status=Need.Status.SUBMITTED, due_at__gte=now, due_at__lt=now + timedelta(hours=warning_hours)),
+            filter=Q(
+                status=Need.Status.SUBMITTED,
+                due_at__gte=now,
+                due_at__lt=now + timedelta(hours=warning_hours),
+            ),
         ),
     )
     listed = needs.select_related("category", "community").order_by("due_at")
@@ -138,7 +178,9 @@ def dashboard(*, user: User, now: datetime | None = None, limit: int = 10) -> Da
     )
     projects = scope(Project.objects.all(), user, Action.PROJECT_VIEW).aggregate(
         total=Count("pk"),
-        active=Count("pk", filter=Q(status__in=[Project.Status.APPROVED, Project.Status.IN_PROGRESS])),
+        active=Count(
+            "pk", filter=Q(status__in=[Project.Status.APPROVED, Project.Status.IN_PROGRESS])
+        ),
     )
     return Dashboard(
         area_label=str(area) if area else "",
@@ -146,7 +188,9 @@ def dashboard(*, user: User, now: datetime | None = None, limit: int = 10) -> Da
         needs_total=counts["total"],
         needs_due_soon=list(
             listed.filter(
-                status=Need.Status.SUBMITTED, due_at__gte=now, due_at__lt=now + timedelta(hours=warning_hours)
+                status=Need.Status.SUBMITTED,
+                due_at__gte=now,
+                due_at__lt=now + timedelta(hours=warning_hours),
             )[:limit]
         ),
         needs_overdue=list(listed.filter(status=Need.Status.SUBMITTED, due_at__lt=now)[:limit]),

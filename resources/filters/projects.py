@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from portal.access import Action, areas_for
 from portal.models import Area, User
 from resources.filters.resources import SortFilter
 from resources.forms.projects import owner_choices
-from resources.models import BudgetLine, ProjectStatus
+from resources.models import ProjectStatus
 
 
 def _communities_in_view(request) -> QuerySet[Area]:
@@ -29,24 +28,6 @@ def _owners_in_view(request) -> QuerySet[User]:
     if request is None:
         return User.objects.none()
     return owner_choices(request.user)
-
-
-def with_budget_subtotal(qs: QuerySet) -> QuerySet:
-    """Annotate ``budget_subtotal``, the sum of the itemised lines, in the same query.
-
-    A subquery rather than a join, so that other joins can never multiply the sum.
-    """
-    lines = (
-        BudgetLine.objects.filter(project=OuterRef("pk"))
-        .order_by()
-        .values("project")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    money = DecimalField(max_digits=14, decimal_places=2)
-    return qs.annotate(
-        budget_subtotal=Coalesce(Subquery(lines, output_field=money), Value(0), output_field=money)
-    )
 
 
 class ProjectFilter(django_filters.FilterSet):

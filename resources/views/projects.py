@@ -24,7 +24,7 @@ from portal.access import Action, can
 from portal.audit import history_for
 from portal.errors import DomainError, PermissionDenied
 from portal.services import get_setting
-from resources.filters.projects import ProjectFilter, with_budget_subtotal
+from resources.filters.projects import ProjectFilter
 from resources.forms.projects import (
     BudgetLineForm,
     MilestoneForm,
@@ -40,8 +40,8 @@ from resources.progress import RAG
 from resources.selectors import (
     get_project,
     primary_area,
+    project_list_for,
     project_rag,
-    projects_for,
     task_rag,
 )
 from resources.services import (
@@ -153,7 +153,7 @@ def project_list(request):
     """Projects in the user's reach with their progress signal, tasks done and budget."""
     if not can(request.user, Action.PROJECT_VIEW):
         return forbidden(request, _("You cannot view the project list."))
-    queryset = with_budget_subtotal(projects_for(request.user))
+    queryset = project_list_for(request.user)
     filterset = ProjectFilter(request.GET, queryset=queryset, request=request)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     # One setting lookup for the page, not one per project.
