@@ -29,3 +29,9 @@ def street_officer(tree):
 @pytest.fixture
 def secretary(tree):
     return user_with_role(Role.COMMUNITY_SECRETARY, tree["a"], username="secretary_a")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashers cost ~0.4 s a user; tests only need passwords to round-trip.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -45,8 +45,15 @@ def make_tree() -> dict[str, Area]:
     grid_a = AreaFactory(level=Area.Level.GRID, parent=a, name="Grid A1")
     grid_b = AreaFactory(level=Area.Level.GRID, parent=b, name="Grid B1")
     return {
-        "city": city, "district": district, "street1": street1, "street2": street2,
-        "a": a, "b": b, "c": c, "grid_a": grid_a, "grid_b": grid_b,
+        "city": city,
+        "district": district,
+        "street1": street1,
+        "street2": street2,
+        "a": a,
+        "b": b,
+        "c": c,
+        "grid_a": grid_a,
+        "grid_b": grid_b,
     }
 
 

@@ -53,11 +53,6 @@ SIBLING = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _world() -> dict[str, Area]:
     """The shared tree plus a second district (community D) and a second city (community E)."""
     areas = make_tree()

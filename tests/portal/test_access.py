@@ -19,11 +19,6 @@ from resources.models import Need
 from tests.factories import NeedFactory, UserFactory, user_with_role
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_every_role_has_a_row_in_the_permission_matrix():
     assert set(PERMISSIONS) == {role.value for role in Role}
 

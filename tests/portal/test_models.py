@@ -8,11 +8,6 @@ from portal.selectors import area_and_below
 from tests.factories import AreaFactory, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_area_path_is_materialised_from_the_codes_of_its_ancestors(tree):
     city, district, street1, a = tree["city"], tree["district"], tree["street1"], tree["a"]
 

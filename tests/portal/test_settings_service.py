@@ -8,12 +8,6 @@ from portal.models import AuditEvent, Role, Setting
 from portal.services import get_setting, set_setting
 from tests.factories import user_with_role
 
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 KEY = "need.response_hours"
 
 

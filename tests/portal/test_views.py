@@ -1,6 +1,5 @@
 """Platform pages: health check, sign-in, the permission matrix and the audit log."""
 
-import pytest
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 from django.utils import translation
@@ -11,11 +10,6 @@ from portal.models import Area, Role
 from tests.factories import AreaFactory, UserFactory, user_with_role
 
 PASSWORD = "correct-horse-battery"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _signed_in_as(client, user) -> bool:

@@ -24,11 +24,6 @@ STAMPS = ("accepted_at", "matched_at", "started_at", "resolved_at", "evaluated_a
 ACCEPTED_OR_LATER = {S.ACCEPTED, S.MATCHED, S.IN_PROGRESS, S.RESOLVED, S.EVALUATED}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _intake(tree, **overrides):
     fields = {
         "community": tree["a"],

@@ -15,11 +15,6 @@ from tests.factories import ProjectFactory, TaskFactory
 START, DUE = date(2025, 3, 1), date(2025, 3, 10)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 MIDWAY = date(2025, 3, 5)
 
 

@@ -38,11 +38,6 @@ NOW = datetime(2025, 3, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 STAMPS = ("approved_at", "started_at", "completed_at", "evaluated_at")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _fields(tree, owner, **overrides):
     fields = {
         "title": "Stair rails for Building 3",

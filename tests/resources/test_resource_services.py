@@ -11,11 +11,6 @@ from resources.services.resources import create_resource, update_resource
 from tests.factories import ResourceFactory, category, user_with_role
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _fields(area, **overrides):
     fields = {
         "name": "Reading room",
