@@ -41,7 +41,9 @@ def _configure(args) -> None:
 def _create_pg_db(args, drop_only: bool = False) -> None:
     import psycopg
 
-    with psycopg.connect(args.pg_admin_url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+    with psycopg.connect(
+        args.pg_admin_url.replace("postgres://", "postgresql://"), autocommit=True
+    ) as conn:
         conn.execute("DROP DATABASE IF EXISTS bench_baodao")
         if not drop_only:
             conn.execute("CREATE DATABASE bench_baodao")
@@ -57,7 +59,9 @@ def _timeit(fn, repeat: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--needs", type=int, default=50_000)
     parser.add_argument("--districts", type=int, default=6)
     parser.add_argument("--streets", type=int, default=8, help="per district")
@@ -85,23 +89,36 @@ def main() -> None:
     city = Area.objects.create(code="99", name="Bench city", level=Area.Level.CITY)
     communities, grids = [], []
     for d in range(args.districts):
-        district = Area.objects.create(code=f"99{d:02d}", name=f"D{d}", level=Area.Level.DISTRICT, parent=city)
+        district = Area.objects.create(
+            code=f"99{d:02d}", name=f"D{d}", level=Area.Level.DISTRICT, parent=city
+        )
         for s in range(args.streets):
             street = Area.objects.create(
-                code=f"{district.code}{s:03d}", name=f"S{d}-{s}", level=Area.Level.STREET, parent=district
+                code=f"{district.code}{s:03d}",
+                name=f"S{d}-{s}",
+                level=Area.Level.STREET,
+                parent=district,
             )
             for c in range(args.communities):
                 community = Area.objects.create(
-                    code=f"{street.code}{c:03d}", name=f"C{d}-{s}-{c}", level=Area.Level.COMMUNITY, parent=street
+                    code=f"{street.code}{c:03d}",
+                    name=f"C{d}-{s}-{c}",
+                    level=Area.Level.COMMUNITY,
+                    parent=street,
                 )
                 communities.append(community)
                 for g in range(args.grids):
                     grids.append(
                         Area.objects.create(
-                            code=f"{community.code}G{g}", name=f"G{g}", level=Area.Level.GRID, parent=community
+                            code=f"{community.code}G{g}",
+                            name=f"G{g}",
+                            level=Area.Level.GRID,
+                            parent=community,
                         )
                     )
-    category = NeedCategory.objects.get_or_create(code="elderly_care", defaults={"name": "老年照料"})[0]
+    category = NeedCategory.objects.get_or_create(
+        code="elderly_care", defaults={"name": "老年照料"}
+    )[0]
     now = timezone.now()
     batch = []
     for i in range(args.needs):
@@ -111,9 +128,17 @@ def main() -> None:
             grid = None
         batch.append(
             Need(
-                tracking_number=f"BB{i:010d}", title=f"need {i}", description="-", category=category,
-                channel="online", community=community, grid=grid, area_id=(grid or community).pk,
-                requester_name="x", requester_phone="13800000000", submitted_at=now - timedelta(minutes=i),
+                tracking_number=f"BB{i:010d}",
+                title=f"need {i}",
+                description="-",
+                category=category,
+                channel="online",
+                community=community,
+                grid=grid,
+                area_id=(grid or community).pk,
+                requester_name="x",
+                requester_phone="13800000000",
+                submitted_at=now - timedelta(minutes=i),
                 due_at=now - timedelta(minutes=i) + timedelta(hours=24),
             )
         )
@@ -142,12 +167,17 @@ def main() -> None:
     def naive_ids(area: Area) -> list[int]:
         ids, frontier = [area.pk], [area.pk]
         while frontier:
-            frontier = list(Area.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+            frontier = list(
+                Area.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            )
             ids.extend(frontier)
         return ids
 
-    print(f"\n{'who':<20}{'rows':>8}{'scope count':>14}{'naive count':>14}{'ratio':>8}{'scope page':>13}")
+    print(
+        f"\n{'who':<20}{'rows':>8}{'scope count':>14}{'naive count':>14}{'ratio':>8}{'scope page':>13}"
+    )
     for label, (user, area) in users.items():
+
         def scoped_count(user=user):
             if hasattr(user, "_baodao_assignments"):
                 del user._baodao_assignments  # include the role look-up, as a request would
@@ -160,8 +190,9 @@ def main() -> None:
             if hasattr(user, "_baodao_assignments"):
                 del user._baodao_assignments
             return list(
-                scope(Need.objects.select_related("category", "community"), user, Action.NEED_VIEW)
-                .order_by("-submitted_at")[:25]
+                scope(
+                    Need.objects.select_related("category", "community"), user, Action.NEED_VIEW
+                ).order_by("-submitted_at")[:25]
             )
 
         rows = scoped_count()
@@ -169,7 +200,9 @@ def main() -> None:
         t_scope = _timeit(scoped_count, args.repeat)
         t_naive = _timeit(naive_count, args.repeat)
         t_page = _timeit(scoped_page, args.repeat)
-        print(f"{label:<20}{rows:>8}{t_scope:>12.2f}ms{t_naive:>12.2f}ms{t_naive / t_scope:>7.1f}x{t_page:>11.2f}ms")
+        print(
+            f"{label:<20}{rows:>8}{t_scope:>12.2f}ms{t_naive:>12.2f}ms{t_naive / t_scope:>7.1f}x{t_page:>11.2f}ms"
+        )
 
     if args.pg_admin_url:
         django.db.connections.close_all()

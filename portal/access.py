@@ -109,7 +109,9 @@ def _assignments(user) -> list[tuple[str, str, int]]:
     cached = getattr(user, "_baodao_assignments", None)
     if cached is None:
         cached = list(
-            RoleAssignment.objects.filter(user=user).values_list("role", "area__path", "area__level")
+            RoleAssignment.objects.filter(user=user).values_list(
+                "role", "area__path", "area__level"
+            )
         )
         user._baodao_assignments = cached
     return cached

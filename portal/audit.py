@@ -34,7 +34,9 @@ def _canonical(event: AuditEvent) -> str:
         "area_id": event.area_id,
         "data": event.data,
     }
-    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json.dumps(
+        content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
 
 
 def compute_hash(event: AuditEvent) -> str:
@@ -106,7 +108,9 @@ def verify_chain(events: Iterable[AuditEvent] | None = None) -> tuple[int, Chain
     checked = 0
     for event in events:
         if event.seq != expected_seq:
-            return checked, ChainBreak(event.seq, event.pk, f"sequence gap: expected #{expected_seq}")
+            return checked, ChainBreak(
+                event.seq, event.pk, f"sequence gap: expected #{expected_seq}"
+            )
         if event.prev_hash != expected_prev:
             return checked, ChainBreak(event.seq, event.pk, "previous-hash link does not match")
         if compute_hash(event) != event.hash:

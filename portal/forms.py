@@ -10,7 +10,10 @@ class AreaSettingForm(forms.Form):
     area = forms.ModelChoiceField(label=_("Area"), queryset=Area.objects.none())
     key = forms.ChoiceField(label=_("Setting"))
     year = forms.IntegerField(
-        label=_("Year"), required=False, min_value=2000, max_value=2100,
+        label=_("Year"),
+        required=False,
+        min_value=2000,
+        max_value=2100,
         help_text=_("Leave empty to apply to every year."),
     )
     value = forms.CharField(label=_("Value"), max_length=20)
@@ -18,7 +21,8 @@ class AreaSettingForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = areas_for(
-            user, Action.SETTING_CHANGE,
+            user,
+            Action.SETTING_CHANGE,
             levels=[Area.Level.CITY, Area.Level.DISTRICT, Area.Level.STREET, Area.Level.COMMUNITY],
         )
         self.fields["key"].choices = [(key, spec.label) for key, spec in SETTING_SPECS.items()]

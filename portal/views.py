@@ -1,5 +1,6 @@
 """Platform pages: home, sign-in, health check, the permission matrix and the audit log."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -11,8 +12,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from django.conf import settings
 
 from portal.access import ACTION_LABELS, ALL_ACTIONS, Action, can, matrix, scope
 from portal.errors import DomainError
@@ -52,7 +51,9 @@ class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Mobile number or username")
-        self.fields["username"].widget.attrs.update({"autocomplete": "username", "inputmode": "text"})
+        self.fields["username"].widget.attrs.update(
+            {"autocomplete": "username", "inputmode": "text"}
+        )
 
 
 class LoginView(auth_views.LoginView):
@@ -72,9 +73,15 @@ def access_matrix(request):
 def audit_log(request):
     """The whole audit chain, newest first, for security auditors of the area."""
     if not can(request.user, Action.AUDIT_VIEW):
-        return render(request, "error.html", {"message": _("Only security auditors can read the audit log.")},
-                      status=403)
-    events = scope(AuditEvent.objects.select_related("actor", "area"), request.user, Action.AUDIT_VIEW)
+        return render(
+            request,
+            "error.html",
+            {"message": _("Only security auditors can read the audit log.")},
+            status=403,
+        )
+    events = scope(
+        AuditEvent.objects.select_related("actor", "area"), request.user, Action.AUDIT_VIEW
+    )
     page = Paginator(events.order_by("-seq"), 50).get_page(request.GET.get("page"))
     return render(request, "portal/audit_log.html", {"page_obj": page})
 
@@ -83,15 +90,20 @@ def audit_log(request):
 def area_settings(request):
     """Officials override product defaults (such as the 24-hour response clock) for their areas."""
     if not can(request.user, Action.SETTING_CHANGE):
-        return render(request, "error.html", {"message": _("You cannot change area settings.")}, status=403)
+        return render(
+            request, "error.html", {"message": _("You cannot change area settings.")}, status=403
+        )
     form = AreaSettingForm(request.POST or None, user=request.user)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 set_setting(
-                    key=form.cleaned_data["key"], area=form.cleaned_data["area"],
-                    year=form.cleaned_data["year"], value=form.cleaned_data["value"], by=request.user,
+                    key=form.cleaned_data["key"],
+                    area=form.cleaned_data["area"],
+                    year=form.cleaned_data["year"],
+                    value=form.cleaned_data["value"],
+                    by=request.user,
                 )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -101,12 +113,15 @@ def area_settings(request):
         status = 400
     overrides = scope(
         Setting.objects.select_related("area", "updated_by").order_by("area__path", "key", "year"),
-        request.user, Action.SETTING_CHANGE,
+        request.user,
+        Action.SETTING_CHANGE,
     )
     defaults = [(SETTING_SPECS[key].label, settings.BAODAO_DEFAULTS[key]) for key in SETTING_SPECS]
     labels = {key: spec.label for key, spec in SETTING_SPECS.items()}
     rows = [(o, labels.get(o.key, o.key)) for o in overrides]
     return render(
-        request, "portal/area_settings.html", {"form": form, "rows": rows, "defaults": defaults},
+        request,
+        "portal/area_settings.html",
+        {"form": form, "rows": rows, "defaults": defaults},
         status=status,
     )

@@ -203,6 +203,10 @@ class Need(models.Model):
     def __str__(self) -> str:
         return f"{self.tracking_number} {self.title}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.area_id = self.grid_id or self.community_id
+        super().save(*args, **kwargs)
+
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.requester_phone)
@@ -214,10 +218,6 @@ class Need(models.Model):
     @property
     def is_special_group(self) -> bool:
         return self.target_group in SPECIAL_GROUPS
-
-    def save(self, *args, **kwargs) -> None:
-        self.area_id = self.grid_id or self.community_id
-        super().save(*args, **kwargs)
 
 
 class AvailabilitySlot(models.TextChoices):

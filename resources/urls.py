@@ -24,11 +24,23 @@ urlpatterns = [
     path("staff/projects/new/", projects.project_create, name="project_create"),
     path("staff/projects/<int:pk>/", projects.project_detail, name="project_detail"),
     path("staff/projects/<int:pk>/edit/", projects.project_edit, name="project_edit"),
-    path("staff/projects/<int:pk>/act/<slug:action>/", projects.project_transition, name="project_transition"),
+    path(
+        "staff/projects/<int:pk>/act/<slug:action>/",
+        projects.project_transition,
+        name="project_transition",
+    ),
     path("staff/projects/<int:pk>/tasks/", projects.task_add, name="task_add"),
-    path("staff/projects/<int:pk>/tasks/<int:task_pk>/progress/", projects.task_progress, name="task_progress"),
+    path(
+        "staff/projects/<int:pk>/tasks/<int:task_pk>/progress/",
+        projects.task_progress,
+        name="task_progress",
+    ),
     path("staff/projects/<int:pk>/budget/", projects.budget_line_add, name="budget_line_add"),
-    path("staff/projects/<int:pk>/budget/<int:line_pk>/spent/", projects.budget_spent, name="budget_spent"),
+    path(
+        "staff/projects/<int:pk>/budget/<int:line_pk>/spent/",
+        projects.budget_spent,
+        name="budget_spent",
+    ),
     path("staff/projects/<int:pk>/milestones/", projects.milestone_add, name="milestone_add"),
     path(
         "staff/projects/<int:pk>/milestones/<int:milestone_pk>/reached/",

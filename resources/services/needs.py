@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from portal import audit
 from portal.access import Action, can
-from portal.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from portal.errors import IllegalTransition, InvalidInput, PermissionDenied
 from portal.models import Area, User, validate_mobile_phone
 from portal.services import get_setting
 from resources.models import Channel, Need, NeedCategory, TargetGroup, Urgency
@@ -34,24 +34,41 @@ class Transition:
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "accept": Transition(frozenset({S.SUBMITTED}), S.ACCEPTED, "accepted_at", gettext_lazy("Accept")),
-    "match": Transition(frozenset({S.ACCEPTED}), S.MATCHED, "matched_at", gettext_lazy("Mark matched")),
+    "accept": Transition(
+        frozenset({S.SUBMITTED}), S.ACCEPTED, "accepted_at", gettext_lazy("Accept")
+    ),
+    "match": Transition(
+        frozenset({S.ACCEPTED}), S.MATCHED, "matched_at", gettext_lazy("Mark matched")
+    ),
     "start": Transition(
         frozenset({S.ACCEPTED, S.MATCHED}), S.IN_PROGRESS, "started_at", gettext_lazy("Start work")
     ),
     "resolve": Transition(
-        frozenset({S.IN_PROGRESS}), S.RESOLVED, "resolved_at", gettext_lazy("Resolve"), needs_reason=True
+        frozenset({S.IN_PROGRESS}),
+        S.RESOLVED,
+        "resolved_at",
+        gettext_lazy("Resolve"),
+        needs_reason=True,
     ),
     "evaluate": Transition(
-        frozenset({S.RESOLVED}), S.EVALUATED, "evaluated_at", gettext_lazy("Record resident feedback"),
+        frozenset({S.RESOLVED}),
+        S.EVALUATED,
+        "evaluated_at",
+        gettext_lazy("Record resident feedback"),
         needs_reason=True,
     ),
     "reject": Transition(
-        frozenset({S.SUBMITTED, S.ACCEPTED}), S.REJECTED, "closed_at", gettext_lazy("Reject"),
+        frozenset({S.SUBMITTED, S.ACCEPTED}),
+        S.REJECTED,
+        "closed_at",
+        gettext_lazy("Reject"),
         needs_reason=True,
     ),
     "merge": Transition(
-        frozenset({S.SUBMITTED, S.ACCEPTED}), S.MERGED, "closed_at", gettext_lazy("Merge into another need"),
+        frozenset({S.SUBMITTED, S.ACCEPTED}),
+        S.MERGED,
+        "closed_at",
+        gettext_lazy("Merge into another need"),
         needs_reason=True,
     ),
 }
@@ -62,7 +79,9 @@ def _new_tracking_number(now: datetime) -> str:
     return f"BD{timezone.localtime(now):%y%m%d}{suffix}"
 
 
-def _validate_intake(*, community: Area, grid: Area | None, category: NeedCategory, phone: str) -> None:
+def _validate_intake(
+    *, community: Area, grid: Area | None, category: NeedCategory, phone: str
+) -> None:
     errors: dict[str, str] = {}
     if community.level != Area.Level.COMMUNITY:
         errors["community"] = _("Choose a community.")
@@ -106,13 +125,17 @@ def submit_need(
         raise InvalidInput(_("Unknown channel."), field="channel")
     if by is None:
         if channel != Channel.ONLINE:
-            raise InvalidInput(_("Residents submit needs through the online form."), field="channel")
+            raise InvalidInput(
+                _("Residents submit needs through the online form."), field="channel"
+            )
     else:
         if not can(by, Action.NEED_CREATE, area=grid or community):
             raise PermissionDenied(_("You cannot enter needs for this community."))
         if channel == Channel.ONLINE:
             raise InvalidInput(_("Choose how the resident reached you."), field="channel")
-    hours = int(get_setting("need.response_hours", area=community, year=timezone.localtime(now).year))
+    hours = int(
+        get_setting("need.response_hours", area=community, year=timezone.localtime(now).year)
+    )
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -201,7 +224,9 @@ def transition_need(
             if merge_into.pk == locked.pk:
                 raise InvalidInput(_("A need cannot be merged into itself."), field="merge_into")
             if merge_into.community_id != locked.community_id:
-                raise InvalidInput(_("Needs can only be merged within one community."), field="merge_into")
+                raise InvalidInput(
+                    _("Needs can only be merged within one community."), field="merge_into"
+                )
             if merge_into.status in (S.REJECTED, S.MERGED):
                 raise InvalidInput(_("That need is already closed."), field="merge_into")
             update["merged_into"] = merge_into

@@ -46,22 +46,40 @@ class ProjectMove:
 
 PROJECT_TRANSITIONS: dict[str, ProjectMove] = {
     "approve": ProjectMove(
-        frozenset({P.DRAFT}), P.APPROVED, "approved_at", Action.PROJECT_APPROVE, gettext_lazy("Approve")
+        frozenset({P.DRAFT}),
+        P.APPROVED,
+        "approved_at",
+        Action.PROJECT_APPROVE,
+        gettext_lazy("Approve"),
     ),
     "start": ProjectMove(
-        frozenset({P.APPROVED}), P.IN_PROGRESS, "started_at", Action.PROJECT_CHANGE, gettext_lazy("Start")
+        frozenset({P.APPROVED}),
+        P.IN_PROGRESS,
+        "started_at",
+        Action.PROJECT_CHANGE,
+        gettext_lazy("Start"),
     ),
     "complete": ProjectMove(
-        frozenset({P.IN_PROGRESS}), P.COMPLETED, "completed_at", Action.PROJECT_APPROVE,
+        frozenset({P.IN_PROGRESS}),
+        P.COMPLETED,
+        "completed_at",
+        Action.PROJECT_APPROVE,
         gettext_lazy("Complete"),
     ),
     "evaluate": ProjectMove(
-        frozenset({P.COMPLETED}), P.EVALUATED, "evaluated_at", Action.PROJECT_APPROVE,
+        frozenset({P.COMPLETED}),
+        P.EVALUATED,
+        "evaluated_at",
+        Action.PROJECT_APPROVE,
         gettext_lazy("Mark evaluated"),
     ),
     "cancel": ProjectMove(
-        frozenset({P.DRAFT, P.APPROVED, P.IN_PROGRESS}), P.CANCELLED, None, Action.PROJECT_APPROVE,
-        gettext_lazy("Cancel"), needs_reason=True,
+        frozenset({P.DRAFT, P.APPROVED, P.IN_PROGRESS}),
+        P.CANCELLED,
+        None,
+        Action.PROJECT_APPROVE,
+        gettext_lazy("Cancel"),
+        needs_reason=True,
     ),
 }
 
@@ -81,18 +99,26 @@ def _validate(fields: dict[str, Any], needs: list[Need], resources: list[Resourc
     if area.level != Area.Level.COMMUNITY:
         raise InvalidInput(_("A project belongs to a community."), field="area")
     if fields["planned_end"] < fields["planned_start"]:
-        raise InvalidInput(_("The planned end cannot be before the planned start."), field="planned_end")
+        raise InvalidInput(
+            _("The planned end cannot be before the planned start."), field="planned_end"
+        )
     rate = Decimal(str(fields.get("contingency_rate", "0.10")))
     if not Decimal("0.10") <= rate <= Decimal("0.15"):
-        raise InvalidInput(_("The contingency must be between 10% and 15%."), field="contingency_rate")
+        raise InvalidInput(
+            _("The contingency must be between 10% and 15%."), field="contingency_rate"
+        )
     owner: User = fields["owner"]
     owner_paths = RoleAssignment.objects.filter(user=owner).values_list("area__path", flat=True)
     if not any(area.path.startswith(p) or p.startswith(area.path) for p in owner_paths):
-        raise InvalidInput(_("The owner must hold a role in this community or above it."), field="owner")
+        raise InvalidInput(
+            _("The owner must hold a role in this community or above it."), field="owner"
+        )
     if any(n.community_id != area.pk for n in needs):
         raise InvalidInput(_("All needs must belong to the project's community."), field="needs")
     if any(not r.area.path.startswith(area.path) for r in resources):
-        raise InvalidInput(_("All resources must serve the project's community."), field="resources")
+        raise InvalidInput(
+            _("All resources must serve the project's community."), field="resources"
+        )
 
 
 def create_project(
@@ -159,7 +185,9 @@ def update_project(
                 locked.resources.set(resource_list)
                 changes["resources"] = [before, sorted(r.pk for r in resource_list)]
         if changes:
-            audit.record(action="project.updated", actor=by, obj=locked, area=locked.area, data=changes)
+            audit.record(
+                action="project.updated", actor=by, obj=locked, area=locked.area, data=changes
+            )
     return locked
 
 
@@ -231,17 +259,26 @@ def add_task(
         raise InvalidInput(_("Name who owns the task."), field="owner_name")
     with transaction.atomic():
         task = ProjectTask.objects.create(
-            project=project, title=title.strip(), start_date=start_date, due_date=due_date,
-            owner=owner, owner_name=owner_name.strip(),
+            project=project,
+            title=title.strip(),
+            start_date=start_date,
+            due_date=due_date,
+            owner=owner,
+            owner_name=owner_name.strip(),
         )
         audit.record(
-            action="project.task_added", actor=by, obj=project, area=project.area,
+            action="project.task_added",
+            actor=by,
+            obj=project,
+            area=project.area,
             data={"task": task.title, "start": str(start_date), "due": str(due_date)},
         )
     return task
 
 
-def update_task_progress(*, task: ProjectTask, by: User, progress: int, now: datetime | None = None) -> ProjectTask:
+def update_task_progress(
+    *, task: ProjectTask, by: User, progress: int, now: datetime | None = None
+) -> ProjectTask:
     """Report a task's progress (0–100 %); 100 % completes it."""
     project = task.project
     _require(by, Action.PROJECT_CHANGE, project.area)
@@ -252,11 +289,16 @@ def update_task_progress(*, task: ProjectTask, by: User, progress: int, now: dat
         locked = ProjectTask.objects.select_for_update().get(pk=task.pk)
         before = locked.progress
         locked.progress = progress
-        locked.completed_at = (locked.completed_at or now or timezone.now()) if progress == 100 else None
+        locked.completed_at = (
+            (locked.completed_at or now or timezone.now()) if progress == 100 else None
+        )
         locked.save(update_fields=["progress", "completed_at"])
         if before != progress:
             audit.record(
-                action="project.task_progress", actor=by, obj=project, area=project.area,
+                action="project.task_progress",
+                actor=by,
+                obj=project,
+                area=project.area,
                 data={"task": locked.title, "progress": [before, progress]},
             )
     return locked
@@ -271,9 +313,14 @@ def add_budget_line(
     if amount < 0 or spent < 0:
         raise InvalidInput(_("Amounts cannot be negative."), field="amount")
     with transaction.atomic():
-        line = BudgetLine.objects.create(project=project, item=item.strip(), amount=amount, spent=spent)
+        line = BudgetLine.objects.create(
+            project=project, item=item.strip(), amount=amount, spent=spent
+        )
         audit.record(
-            action="project.budget_line_added", actor=by, obj=project, area=project.area,
+            action="project.budget_line_added",
+            actor=by,
+            obj=project,
+            area=project.area,
             data={"item": line.item, "amount": str(amount), "spent": str(spent)},
         )
     return line
@@ -291,7 +338,10 @@ def record_spending(*, line: BudgetLine, by: User, spent: Decimal) -> BudgetLine
         locked.spent = spent
         locked.save(update_fields=["spent"])
         audit.record(
-            action="project.spending_recorded", actor=by, obj=project, area=project.area,
+            action="project.spending_recorded",
+            actor=by,
+            obj=project,
+            area=project.area,
             data={"item": locked.item, "spent": [str(before), str(spent)]},
         )
     return locked
@@ -301,9 +351,14 @@ def add_milestone(*, project: Project, by: User, title: str, due_date: date) -> 
     _require(by, Action.PROJECT_CHANGE, project.area)
     _require_open(project)
     with transaction.atomic():
-        milestone = Milestone.objects.create(project=project, title=title.strip(), due_date=due_date)
+        milestone = Milestone.objects.create(
+            project=project, title=title.strip(), due_date=due_date
+        )
         audit.record(
-            action="project.milestone_added", actor=by, obj=project, area=project.area,
+            action="project.milestone_added",
+            actor=by,
+            obj=project,
+            area=project.area,
             data={"milestone": milestone.title, "due": str(due_date)},
         )
     return milestone
@@ -320,7 +375,10 @@ def reach_milestone(*, milestone: Milestone, by: User, now: datetime | None = No
         locked.reached_at = now or timezone.now()
         locked.save(update_fields=["reached_at"])
         audit.record(
-            action="project.milestone_reached", actor=by, obj=project, area=project.area,
+            action="project.milestone_reached",
+            actor=by,
+            obj=project,
+            area=project.area,
             data={"milestone": locked.title},
         )
     return locked

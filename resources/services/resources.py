@@ -40,8 +40,10 @@ def _check(*, by: User, area: Area, fields: dict[str, Any]) -> None:
         raise PermissionDenied(_("You cannot manage resources of this area."))
     unknown = set(fields.get("availability") or []) - set(AvailabilitySlot.values)
     if unknown:
-        raise InvalidInput(_("Unknown availability: %(slots)s") % {"slots": ", ".join(sorted(unknown))},
-                           field="availability")
+        raise InvalidInput(
+            _("Unknown availability: %(slots)s") % {"slots": ", ".join(sorted(unknown))},
+            field="availability",
+        )
     if fields.get("capacity") is not None and fields["capacity"] < 1:
         raise InvalidInput(_("Capacity must be at least 1."), field="capacity")
 
@@ -53,7 +55,9 @@ def create_resource(*, by: User, categories: Iterable[NeedCategory], **fields: A
         raise TypeError(f"unexpected fields: {sorted(unknown)}")
     categories = list(categories)
     if not categories:
-        raise InvalidInput(_("Choose at least one category the resource serves."), field="categories")
+        raise InvalidInput(
+            _("Choose at least one category the resource serves."), field="categories"
+        )
     _check(by=by, area=fields["area"], fields=fields)
     with transaction.atomic():
         resource = Resource.objects.create(created_by=by, **fields)
@@ -63,7 +67,11 @@ def create_resource(*, by: User, categories: Iterable[NeedCategory], **fields: A
             actor=by,
             obj=resource,
             area=resource.area,
-            data={"name": resource.name, "kind": resource.kind, "categories": [c.code for c in categories]},
+            data={
+                "name": resource.name,
+                "kind": resource.kind,
+                "categories": [c.code for c in categories],
+            },
         )
     return resource
 
@@ -87,12 +95,16 @@ def update_resource(
         if categories is not None:
             categories = list(categories)
             if not categories:
-                raise InvalidInput(_("Choose at least one category the resource serves."), field="categories")
+                raise InvalidInput(
+                    _("Choose at least one category the resource serves."), field="categories"
+                )
             before = sorted(locked.categories.values_list("code", flat=True))
             after = sorted(c.code for c in categories)
             if before != after:
                 locked.categories.set(categories)
                 changes["categories"] = [before, after]
         if changes:
-            audit.record(action="resource.updated", actor=by, obj=locked, area=locked.area, data=changes)
+            audit.record(
+                action="resource.updated", actor=by, obj=locked, area=locked.area, data=changes
+            )
     return locked

@@ -22,7 +22,10 @@ not grant answer 403.
 
 def render() -> str:
     with translation.override("en"):
-        lines = [HEADER, "| action | " + " | ".join(str(label) for _r, label, _c in matrix()) + " |"]
+        lines = [
+            HEADER,
+            "| action | " + " | ".join(str(label) for _r, label, _c in matrix()) + " |",
+        ]
         lines.append("|---" * (len(matrix()) + 1) + "|")
         rows = matrix()
         for index, action in enumerate(ALL_ACTIONS):
@@ -43,7 +46,9 @@ class Command(BaseCommand):
         content = render()
         if check:
             if not target.exists() or target.read_text(encoding="utf-8") != content:
-                raise CommandError("docs/permissions.md is out of date: run manage.py permissions_doc")
+                raise CommandError(
+                    "docs/permissions.md is out of date: run manage.py permissions_doc"
+                )
             return
         target.write_text(content, encoding="utf-8")
         self.stdout.write(f"Wrote {target.relative_to(settings.BASE_DIR)}")
