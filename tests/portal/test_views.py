@@ -188,3 +188,37 @@ def test_the_audit_log_pages_in_a_bounded_number_of_queries(
     assert response.status_code == 200
     assert len(response.context["page_obj"]) == 50
     assert response.context["page_obj"].paginator.count == 60
+
+
+def test_healthz_names_the_database_when_it_is_down(client, db):
+    from unittest import mock
+
+    from django.db import OperationalError, connection
+
+    with mock.patch.object(connection, "cursor", side_effect=OperationalError("refused")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "error", "detail": "OperationalError"}
+
+
+def test_home_sends_staff_to_the_dashboard(client, worker):
+    client.force_login(worker)
+    assert client.get("/").url == "/staff/"
+
+
+def test_home_sends_an_auditor_to_the_audit_log(client, tree):
+    auditor = user_with_role(Role.AUDITOR, tree["city"])
+    client.force_login(auditor)
+    assert client.get("/").url == "/staff/audit/"
+
+
+def test_home_sends_a_member_to_the_needs_list(client, tree):
+    member = user_with_role(Role.MEMBER, tree["a"])
+    client.force_login(member)
+    assert client.get("/").url == "/staff/needs/"
+
+
+def test_home_welcomes_residents(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b'href="/needs/new/"' in response.content
