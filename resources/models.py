@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.models import Area, mask_phone, validate_mobile_phone
 
@@ -78,7 +79,7 @@ class NeedStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     ACCEPTED = "accepted", _("Accepted")
     MATCHED = "matched", _("Matched")
-    IN_PROGRESS = "in_progress", _("In progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("need status", "In progress")
     RESOLVED = "resolved", _("Resolved")
     EVALUATED = "evaluated", _("Evaluated")
     REJECTED = "rejected", _("Rejected")
