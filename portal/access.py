@@ -33,6 +33,13 @@ class Action:
     DASHBOARD_VIEW = "dashboard.view"
     SETTING_CHANGE = "setting.change"
     AUDIT_VIEW = "audit.view"
+    ROSTER_VIEW = "roster.view"
+    ROSTER_CHANGE = "roster.change"
+    ENROLLMENT_VIEW = "enrollment.view"
+    ENROLLMENT_DECIDE = "enrollment.decide"
+    ACTIVITY_VIEW = "activity.view"
+    ACTIVITY_MANAGE = "activity.manage"
+    SERVICE_VIEW = "service.view"
 
 
 ACTION_LABELS = {
@@ -48,17 +55,32 @@ ACTION_LABELS = {
     Action.DASHBOARD_VIEW: _("Use the staff dashboard"),
     Action.SETTING_CHANGE: _("Change area settings such as the response clock"),
     Action.AUDIT_VIEW: _("Read the full audit log"),
+    Action.ROSTER_VIEW: _("View registered party members and resident units"),
+    Action.ROSTER_CHANGE: _("Register and import party members and resident units"),
+    Action.ENROLLMENT_VIEW: _("View enrollments"),
+    Action.ENROLLMENT_DECIDE: _("Confirm, return and activate enrollments"),
+    Action.ACTIVITY_VIEW: _("View activities and sign up"),
+    Action.ACTIVITY_MANAGE: _("Run activities: create, check members in, confirm hours"),
+    Action.SERVICE_VIEW: _("View check-ins and service records of the area"),
 }
 
-_READ_LISTS = {Action.NEED_VIEW, Action.RESOURCE_VIEW, Action.PROJECT_VIEW}
-_COMMUNITY_STAFF = _READ_LISTS | {
-    Action.NEED_CREATE,
-    Action.NEED_PROCESS,
-    Action.NEED_REVEAL_CONTACT,
-    Action.RESOURCE_CHANGE,
-    Action.PROJECT_CHANGE,
-    Action.DASHBOARD_VIEW,
-}
+_READ_LISTS = {Action.NEED_VIEW, Action.RESOURCE_VIEW, Action.PROJECT_VIEW, Action.ACTIVITY_VIEW}
+_OVERSIGHT = {Action.ROSTER_VIEW, Action.ENROLLMENT_VIEW, Action.SERVICE_VIEW}
+_COMMUNITY_STAFF = (
+    _READ_LISTS
+    | _OVERSIGHT
+    | {
+        Action.ROSTER_CHANGE,
+        Action.ENROLLMENT_DECIDE,
+        Action.ACTIVITY_MANAGE,
+        Action.NEED_CREATE,
+        Action.NEED_PROCESS,
+        Action.NEED_REVEAL_CONTACT,
+        Action.RESOURCE_CHANGE,
+        Action.PROJECT_CHANGE,
+        Action.DASHBOARD_VIEW,
+    }
+)
 
 # role -> actions it grants in its area and below. The one table that decides access.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -71,6 +93,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # stay with the community's own workers.
     Role.STREET_OFFICER: frozenset(
         _READ_LISTS
+        | _OVERSIGHT
         | {
             Action.NEED_CREATE,
             Action.NEED_PROCESS,
@@ -80,8 +103,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             Action.DASHBOARD_VIEW,
         }
     ),
-    Role.DISTRICT_OFFICIAL: frozenset(_READ_LISTS | {Action.DASHBOARD_VIEW, Action.SETTING_CHANGE}),
-    Role.CITY_ADMIN: frozenset(_READ_LISTS | {Action.DASHBOARD_VIEW, Action.SETTING_CHANGE}),
+    Role.DISTRICT_OFFICIAL: frozenset(
+        _READ_LISTS | _OVERSIGHT | {Action.DASHBOARD_VIEW, Action.SETTING_CHANGE}
+    ),
+    Role.CITY_ADMIN: frozenset(
+        _READ_LISTS | _OVERSIGHT | {Action.DASHBOARD_VIEW, Action.SETTING_CHANGE}
+    ),
     Role.AUDITOR: frozenset({Action.AUDIT_VIEW}),
     # Partner systems reach data only through the API and its own scopes.
     Role.PARTNER: frozenset(),
@@ -97,6 +124,13 @@ AREA_PATH_LOOKUP: dict[str, str] = {
     "resources.need": "area__path",
     "resources.resource": "area__path",
     "resources.project": "area__path",
+    "reporting.partymember": "home_community__path",
+    "reporting.residentunit": "community__path",
+    "reporting.enrollment": "community__path",
+    "reporting.activity": "community__path",
+    "reporting.signup": "activity__community__path",
+    "reporting.checkin": "activity__community__path",
+    "reporting.servicerecord": "community__path",
 }
 
 

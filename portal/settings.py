@@ -216,6 +216,10 @@ BAODAO_DEFAULTS = {
     "need.response_hours": 24,
     "need.warning_hours": 6,
     "project.amber_lag": "0.10",
+    "checkin.window_before_minutes": 30,
+    "checkin.daily_cap_hours": 8,
+    "checkin.geofence_radius_m": 500,
+    "checkin.token_step_seconds": 30,
 }
 
 LOGGING = {

@@ -7,13 +7,16 @@ to the matrix changes what these tests demand rather than silently passing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from portal import audit
 from portal.access import ALL_ACTIONS, PERMISSIONS, Action, can, scope
 from portal.models import Area, AuditEvent, Role, Setting
+from reporting.models import Activity, Enrollment, PartyMember, ServiceRecord
 from resources.models import Need, Project, Resource
 from tests.factories import (
     AreaFactory,
@@ -104,6 +107,61 @@ def _audit_events(areas):
     }
 
 
+def _members(areas):
+    return {key: _member(areas[key]) for key in COMMUNITIES}
+
+
+def _member(community):
+    return PartyMember.objects.create(
+        user=UserFactory(), party_organisation="党支部", home_community=community
+    )
+
+
+def _enrollments(areas):
+    return {
+        key: Enrollment.objects.create(
+            member=_member(areas[key]), community=areas[key], year=2026, submitted_at=timezone.now()
+        )
+        for key in COMMUNITIES
+    }
+
+
+def _activities(areas):
+    organiser = UserFactory()
+    start = timezone.now()
+    return {
+        key: Activity.objects.create(
+            community=areas[key],
+            title="清扫",
+            venue="活动室",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            capacity=10,
+            organiser=organiser,
+        )
+        for key in COMMUNITIES
+    }
+
+
+def _service_records(areas):
+    confirmer = UserFactory()
+    start = timezone.now()
+    return {
+        key: ServiceRecord.objects.create(
+            member=_member(areas[key]),
+            community=areas[key],
+            organisation="社区",
+            place="活动室",
+            service_date=start.date(),
+            started_at=start,
+            ended_at=start + timedelta(hours=2),
+            hours=2,
+            confirmed_by=confirmer,
+        )
+        for key in COMMUNITIES
+    }
+
+
 # Which model stands for each action, and how to populate it across the world.
 MODEL_FOR_ACTION = {
     "need": (Need, _needs),
@@ -112,6 +170,10 @@ MODEL_FOR_ACTION = {
     Action.DASHBOARD_VIEW: (Area, _areas),
     Action.SETTING_CHANGE: (Setting, _settings),
     Action.AUDIT_VIEW: (AuditEvent, _audit_events),
+    "roster": (PartyMember, _members),
+    "enrollment": (Enrollment, _enrollments),
+    "activity": (Activity, _activities),
+    "service": (ServiceRecord, _service_records),
 }
 
 
@@ -120,7 +182,11 @@ def _model_for(action):
 
 
 def _area_of(record):
-    return record if isinstance(record, Area) else record.area
+    if isinstance(record, Area):
+        return record
+    if isinstance(record, PartyMember):
+        return record.home_community
+    return getattr(record, "area", None) or record.community
 
 
 def _grants(role, action) -> bool:
@@ -169,7 +235,7 @@ def test_scope_returns_the_record_of_the_roles_own_area_iff_the_role_grants_the_
     if not _area_of(own).is_within(cell.home):
         pytest.skip(
             f"no {cell.action.split('.')[0]} can live in a {cell.home.get_level_display()}: "
-            "projects belong to communities"
+            "records of this kind belong to communities"
         )
 
     assert (own.pk in cell.scoped) is _grants(cell.role, cell.action)
