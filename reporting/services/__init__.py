@@ -1,0 +1,1 @@
+"""Every write of the reporting app; split by concept (enrollment, activities, check-in, records)."""
