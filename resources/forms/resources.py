@@ -19,23 +19,11 @@ from resources.models import (
     ResourceStatus,
     ResourceTier,
 )
+from resources.services.resources import EDITABLE_FIELDS
 
-# Passed to the services as keyword arguments; categories go separately.
-SERVICE_FIELDS = (
-    "name",
-    "description",
-    "provider_type",
-    "provider_name",
-    "kind",
-    "tier",
-    "capacity",
-    "availability",
-    "area",
-    "contact_name",
-    "contact_phone",
-    "value_amount",
-    "valid_until",
-)
+# Passed to the services as keyword arguments; categories go separately, and the status
+# only on the edit form.
+SERVICE_FIELDS = tuple(name for name in EDITABLE_FIELDS if name != "status")
 
 
 class ResourceForm(forms.Form):
