@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from portal.access import Action, can
 from portal.errors import PermissionDenied
+from reporting.selectors_enrollment import enrollment_overview
 from resources import selectors
 
 
@@ -28,5 +29,7 @@ def dashboard(request):
             "board": selectors.dashboard(user=user, now=now),
             "now": now,
             "can_create_need": can(user, Action.NEED_CREATE),
+            # None without enrollment reach: the tile is then left out.
+            "enrollment": enrollment_overview(user=user),
         },
     )
