@@ -546,7 +546,11 @@ class ServiceRecord(models.Model):
         ordering = ["-service_date", "-id"]
         indexes = [models.Index(fields=["member", "service_date"], name="service_member_date")]
         constraints = [
-            models.CheckConstraint(condition=Q(hours__gte=0), name="service_hours_not_negative"),
+            # A correction carries the difference, which may be negative; originals may not.
+            models.CheckConstraint(
+                condition=Q(hours__gte=0) | Q(corrects__isnull=False),
+                name="service_hours_not_negative",
+            ),
             models.CheckConstraint(
                 condition=Q(ended_at__gte=F("started_at")), name="service_end_after_start"
             ),
