@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from reporting.views import records
+
+urlpatterns = [
+    path("staff/import/", records.import_upload, name="import_upload"),
+    path("staff/import/template/<str:kind>.xlsx", records.import_template, name="import_template"),
+    path("me/certificates/", records.my_certificates, name="my_certificates"),
+    path("me/certificates/<str:code>.pdf", records.certificate_pdf, name="certificate_pdf"),
+    path("verify/", records.certificate_verify, name="certificate_verify"),
+    path("verify/<str:code>/", records.certificate_verify, name="certificate_verify"),
+]
