@@ -151,6 +151,13 @@ def _assignments(user) -> list[tuple[str, str, int]]:
     return cached
 
 
+def has_role(user, role: str) -> bool:
+    """Does ``user`` hold ``role`` anywhere? (For navigation; access itself goes by action.)"""
+    if user is None or not user.is_authenticated:
+        return False
+    return any(assigned == role for assigned, _path, _level in _assignments(user))
+
+
 def reach(user, action: str) -> list[str]:
     """Area paths under which ``user`` may do ``action``; nested paths are collapsed."""
     if user is None or not user.is_authenticated or not user.is_active:

@@ -1,4 +1,5 @@
-from portal.access import Action, can
+from portal.access import Action, can, has_role
+from portal.models import Role
 
 
 def navigation(request):
@@ -12,6 +13,11 @@ def navigation(request):
             "needs": can(user, Action.NEED_VIEW),
             "resources": can(user, Action.RESOURCE_VIEW),
             "projects": can(user, Action.PROJECT_VIEW),
+            "enrollments": can(user, Action.ENROLLMENT_VIEW),
+            "activities": can(user, Action.ACTIVITY_MANAGE) or can(user, Action.SERVICE_VIEW),
+            "me": hasattr(user, "party_member"),
+            "unit_admin": has_role(user, Role.UNIT_ADMIN),
+            "roster": can(user, Action.ROSTER_CHANGE),
             "audit": can(user, Action.AUDIT_VIEW),
             "settings": can(user, Action.SETTING_CHANGE),
         }

@@ -40,6 +40,8 @@ def home(request):
     user = request.user
     if user.is_authenticated and can(user, Action.DASHBOARD_VIEW):
         return redirect("resources:dashboard")
+    if user.is_authenticated and hasattr(user, "party_member"):
+        return redirect("reporting:member_home")
     if user.is_authenticated and can(user, Action.NEED_VIEW):
         return redirect("resources:need_list")
     if user.is_authenticated and can(user, Action.AUDIT_VIEW):
