@@ -222,3 +222,12 @@ def test_home_welcomes_residents(client, db):
     response = client.get("/")
     assert response.status_code == 200
     assert b'href="/needs/new/"' in response.content
+
+
+def test_home_sends_a_party_member_to_their_mobile_home(client, tree):
+    from reporting.models import PartyMember
+
+    member = user_with_role(Role.MEMBER, tree["a"])
+    PartyMember.objects.create(user=member, party_organisation="党支部", home_community=tree["a"])
+    client.force_login(member)
+    assert client.get("/").url == "/me/"
