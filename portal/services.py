@@ -34,6 +34,18 @@ SETTING_SPECS: dict[str, SettingSpec] = {
     "need.warning_hours": SettingSpec(
         gettext_lazy("Warn this many hours before the response clock runs out"), int, 1, 72
     ),
+    "checkin.window_before_minutes": SettingSpec(
+        gettext_lazy("Check-in opens this many minutes before an activity starts"), int, 0, 240
+    ),
+    "checkin.daily_cap_hours": SettingSpec(
+        gettext_lazy("Most service hours a member can record in one day"), int, 1, 24
+    ),
+    "checkin.geofence_radius_m": SettingSpec(
+        gettext_lazy("Default geofence radius in metres"), int, 50, 10000
+    ),
+    "checkin.token_step_seconds": SettingSpec(
+        gettext_lazy("Seconds before the check-in QR code changes"), int, 10, 300
+    ),
     "project.amber_lag": SettingSpec(
         gettext_lazy("Task lag that turns a task amber (share of its duration)"),
         Decimal,

@@ -50,13 +50,22 @@ def has_location_consent(user) -> bool:
     return LocationConsent.objects.filter(user=user, revoked_at__isnull=True).exists()
 
 
+def _year(activity: Activity) -> int:
+    """Settings are per area and year: the year the activity takes place in."""
+    return timezone.localtime(activity.starts_at).year
+
+
 def _window(activity: Activity) -> tuple[datetime, datetime]:
-    before = int(get_setting("checkin.window_before_minutes", area=activity.community))
+    before = int(
+        get_setting("checkin.window_before_minutes", area=activity.community, year=_year(activity))
+    )
     return activity.starts_at - timedelta(minutes=before), activity.ends_at
 
 
 def _daily_cap(activity: Activity) -> Decimal:
-    return Decimal(str(get_setting("checkin.daily_cap_hours", area=activity.community)))
+    return Decimal(
+        str(get_setting("checkin.daily_cap_hours", area=activity.community, year=_year(activity)))
+    )
 
 
 def _hours_between(start: datetime, end: datetime) -> Decimal:
