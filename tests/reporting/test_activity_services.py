@@ -214,7 +214,8 @@ def test_enrolled_member_signs_up(tree, worker):
 
 
 @pytest.mark.parametrize("status", ["pending", "withdrawn"])
-def test_member_without_confirmed_enrollment_cannot_sign_up(tree, worker, status):
+def test_member_without_confirmed_enrollment_cannot_sign_up(tree, worker, status, settings):
+    settings.LANGUAGE_CODE = "en"  # the assertion reads the English msgid
     activity = make_activity(tree["a"], worker)
     member = make_member(tree["a"], status=status)
     with pytest.raises(InvalidInput, match="enrollment"):
@@ -231,7 +232,8 @@ def test_enrollment_must_be_for_the_activitys_community_and_year(tree, worker):
     assert not Signup.objects.exists()
 
 
-def test_member_cannot_sign_up_twice(tree, worker):
+def test_member_cannot_sign_up_twice(tree, worker, settings):
+    settings.LANGUAGE_CODE = "en"  # the assertion reads the English msgid
     activity = make_activity(tree["a"], worker)
     member = make_member(tree["a"])
     sign_up(activity=activity, member=member)
@@ -248,7 +250,8 @@ def test_capacity_is_enforced(tree, worker):
     assert exc.value.code == "full"
 
 
-def test_cannot_sign_up_for_an_ended_or_cancelled_activity(tree, worker):
+def test_cannot_sign_up_for_an_ended_or_cancelled_activity(tree, worker, settings):
+    settings.LANGUAGE_CODE = "en"  # the assertion reads the English msgid
     member = make_member(tree["a"])
     ended = make_activity(tree["a"], worker, starts_in=-timedelta(hours=3))
     with pytest.raises(IllegalTransition, match="ended"):

@@ -102,7 +102,8 @@ def test_member_checks_in_with_a_fresh_token(activity, member):
     assert AuditEvent.objects.filter(action="checkin.created", object_id=str(checkin.pk)).exists()
 
 
-def test_expired_token_is_refused(activity, member):
+def test_expired_token_is_refused(activity, member, settings):
+    settings.LANGUAGE_CODE = "en"  # the assertion reads the English msgid
     token = tokens.token_for(activity, START - timedelta(minutes=2))
     with pytest.raises(InvalidInput) as exc:
         check_in(activity=activity, member=member, token=token, now=START)
