@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.models import Area, Role, RoleAssignment, User
+from reporting.demo import build_reporting_demo, reporting_demo_exists
 from resources import services
 from resources.models import (
     AvailabilitySlot,
@@ -359,14 +360,22 @@ def demo_exists() -> bool:
 
 
 def seed_demo(*, now: datetime | None = None) -> DemoResult:
-    """Build the demo city once; on later runs only make sure the demo accounts still work."""
+    """Build the demo city once; on later runs only make sure the demo accounts still work.
+
+    A city seeded before reporting (报到) landed gets the reporting part on the next run.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
         if demo_exists():
             accounts = ensure_accounts(_areas_by_code())
-            return DemoResult(created=False, accounts=accounts)
-        builder = _Builder(now or timezone.now())
+            if reporting_demo_exists():
+                return DemoResult(created=False, accounts=accounts)
+            counts = build_reporting_demo(now=now, city=Area.objects.get(code=CITY_CODE))
+            return DemoResult(created=True, accounts=accounts, counts=counts)
+        builder = _Builder(now)
         builder.build()
-        return DemoResult(created=True, accounts=builder.accounts, counts=builder.counts())
+        counts = builder.counts() | build_reporting_demo(now=now, city=builder.city)
+        return DemoResult(created=True, accounts=builder.accounts, counts=counts)
 
 
 def _areas_by_code() -> dict[str, Area]:
@@ -469,7 +478,7 @@ class _Builder:
         }
 
     def build_areas(self) -> None:
-        city = Area.objects.create(
+        city = self.city = Area.objects.create(
             code=CITY_CODE,
             name=CITY_NAME,
             level=Area.Level.CITY,

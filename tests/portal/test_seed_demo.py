@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -10,10 +11,23 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
+from portal import demo as portal_demo
 from portal.demo import ACCOUNTS, CITY_CODE, DEMO_PASSWORD, FIRST_COMMUNITY, SITE_URL
 from portal.models import Area, AuditEvent, Role, RoleAssignment, User
+from reporting.models import (
+    Activity,
+    Certificate,
+    CheckIn,
+    Enrollment,
+    PartyMember,
+    ResidentUnit,
+    ServiceRecord,
+    Signup,
+    validate_credit_code,
+)
 from resources.models import Channel, Need, NeedCategory, Project, Resource
 from resources.progress import RAG, TaskPlan, project_status
 from tests.factories import NeedFactory
@@ -58,6 +72,29 @@ def test_reversing_the_migration_keeps_categories_in_use(tree):
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.mark.django_db
+def test_a_city_seeded_before_reporting_gets_the_reporting_part_on_the_next_run(
+    monkeypatch, settings
+):
+    """An older demo database (no party members yet) is completed, not left as it was."""
+    settings.PASSWORD_HASHERS = FAST_HASHER
+    for step in ("build_resources", "build_needs", "build_projects"):
+        monkeypatch.setattr(portal_demo._Builder, step, lambda self: None)  # keep it quick
+    portal_demo._Builder(timezone.now()).build()  # what seed_demo built before reporting
+    assert not PartyMember.objects.exists()
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+
+    assert "party members" in out.getvalue()
+    assert PartyMember.objects.filter(user__username="member").exists()
+    assert PartyMember.objects.count() > 60
+    assert ServiceRecord.objects.exists()
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "already present" in out.getvalue()
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """Seed once for the whole module, inside a transaction rolled back at the end.
@@ -85,6 +122,14 @@ def _counts() -> dict[str, int]:
         "resources": Resource.objects.count(),
         "projects": Project.objects.count(),
         "events": AuditEvent.objects.count(),
+        "members": PartyMember.objects.count(),
+        "units": ResidentUnit.objects.count(),
+        "enrollments": Enrollment.objects.count(),
+        "activities": Activity.objects.count(),
+        "signups": Signup.objects.count(),
+        "checkins": CheckIn.objects.count(),
+        "records": ServiceRecord.objects.count(),
+        "certificates": Certificate.objects.count(),
     }
 
 
@@ -213,3 +258,120 @@ def test_audit_chain_verifies_after_seeding(demo):
     out = StringIO()
     call_command("verify_audit", stdout=out)
     assert "intact" in out.getvalue()
+
+
+# -- reporting (报到) ------------------------------------------------------------------------
+
+
+def _communities():
+    return Area.objects.filter(level=Area.Level.COMMUNITY, code__startswith=CITY_CODE)
+
+
+@pytest.mark.django_db
+def test_party_members_are_spread_over_the_twelve_communities(demo):
+    members = PartyMember.objects.select_related("user", "home_community")
+    assert members.count() == 61
+    assert {m.home_community.code for m in members} == set(
+        _communities().values_list("code", flat=True)
+    )
+    for member in members:
+        assert member.user.real_name and member.user.phone
+        assert "党" in member.party_organisation and member.workplace
+        assert member.user.role_assignments.filter(
+            role=Role.MEMBER, area=member.home_community
+        ).exists()
+    assert AuditEvent.objects.filter(action="member.registered").count() == 61
+
+
+@pytest.mark.django_db
+def test_resident_units_have_valid_credit_codes_and_contacts(demo):
+    units = ResidentUnit.objects.all()
+    assert units.count() == 20
+    for unit in units:
+        validate_credit_code(unit.credit_code)
+        assert unit.contact is not None
+        assert unit.contact.role_assignments.filter(
+            role=Role.UNIT_ADMIN, area=unit.community
+        ).exists()
+
+
+@pytest.mark.django_db
+def test_enrollments_cover_the_states_and_confirmed_agreements_became_resources(demo):
+    year = timezone.localdate().year
+    this_year = Enrollment.objects.filter(year=year)
+    statuses = list(this_year.values_list("status", flat=True))
+    assert statuses.count("active") + statuses.count("confirmed") > len(statuses) / 2
+    assert statuses.count("pending") >= 10
+    assert statuses.count("returned") >= 5
+    assert not this_year.filter(status="returned", return_reason="").exists()
+    confirmed_units = this_year.filter(unit__isnull=False, status__in=["confirmed", "active"])
+    assert confirmed_units.count() == 14
+    for item in confirmed_units.select_related("unit"):
+        assert Resource.objects.filter(provider_name=item.unit.name).exists()
+
+
+@pytest.mark.django_db
+def test_every_community_has_past_and_upcoming_activities(demo):
+    now = timezone.now()
+    for community in _communities():
+        activities = Activity.objects.filter(community=community)
+        past = activities.filter(ends_at__lt=now)
+        assert past.count() >= 3 and past.filter(starts_at__gte=now - timezone.timedelta(days=31))
+        upcoming = activities.filter(starts_at__gt=now)
+        assert upcoming.count() >= 2
+        assert not upcoming.filter(starts_at__gt=now + timezone.timedelta(days=15)).exists()
+    assert Activity.objects.filter(geofence_radius_m=500).count() >= 10
+    assert Activity.objects.filter(geofence_radius_m__isnull=True).count() >= 10
+    assert Signup.objects.filter(activity__starts_at__gt=now).count() >= 30
+
+
+@pytest.mark.django_db
+def test_attendance_is_mostly_confirmed_with_some_pending_flags_and_a_correction(demo):
+    checkins = CheckIn.objects.all()
+    assert checkins.count() >= 100
+    confirmed = checkins.filter(status=CheckIn.Status.CONFIRMED)
+    assert confirmed.count() > checkins.count() * 0.6
+    assert checkins.filter(status=CheckIn.Status.PENDING).count() >= 5
+    flags = {flag for row in checkins for flag in row.flags}
+    assert {
+        "outside_geofence",
+        "no_location_consent",
+        "hours_capped",
+        "proxy",
+        "corrected",
+    } <= flags
+    assert not checkins.filter(checked_out_at__isnull=True).exists()
+    originals = ServiceRecord.objects.filter(corrects__isnull=True)
+    assert originals.count() == confirmed.count()
+    correction = ServiceRecord.objects.get(corrects__isnull=False)
+    assert correction.hours == Decimal("0.50")
+    assert correction.reason and correction.corrects.checkin_id == correction.checkin_id
+    assert AuditEvent.objects.filter(action="checkin.confirmed").count() == confirmed.count()
+
+
+@pytest.mark.django_db
+def test_the_member_account_has_a_rich_own_page(demo, client):
+    member = PartyMember.objects.get(user__username="member")
+    assert member.home_community.code == FIRST_COMMUNITY
+    assert member.enrollments.get(year=timezone.localdate().year).status == "active"
+    now = timezone.now()
+    assert member.signups.filter(activity__starts_at__gt=now).count() >= 3
+    assert member.service_records.count() >= 3
+    assert member.checkins.filter(status=CheckIn.Status.PENDING).count() == 1
+    certificate = Certificate.objects.get(member=member)
+    assert certificate.hours > 0
+
+    client.login(username="member", password=DEMO_PASSWORD)
+    response = client.get(reverse("reporting:member_home"))
+    assert response.status_code == 200
+    soonest = member.signups.filter(activity__starts_at__gt=now).order_by("activity__starts_at")
+    assert soonest.first().activity.title in response.content.decode()
+    for name in ("reporting:my_checkins", "reporting:my_hours", "reporting:my_certificates"):
+        assert client.get(reverse(name)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_unit_account_is_the_contact_of_a_confirmed_unit(demo):
+    unit = ResidentUnit.objects.get(contact__username="unit")
+    assert unit.community.code == FIRST_COMMUNITY
+    assert unit.enrollments.get().status == Enrollment.Status.CONFIRMED

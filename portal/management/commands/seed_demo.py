@@ -18,8 +18,10 @@ def _pad(text: str, width: int) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Fill the database with a demo city (areas, needs, resources, projects) and demo accounts. "
-        "Safe to run again: existing demo data is kept and only the accounts are checked."
+        "Fill the database with a demo city (areas, needs, resources, projects, party members, "
+        "resident units, enrollments, activities, attendance and service hours) and demo "
+        "accounts. Safe to run again: existing demo data is kept and only the accounts are "
+        "checked; a city seeded before reporting (报到) existed gets that part added."
     )
 
     def handle(self, *args, **options):
