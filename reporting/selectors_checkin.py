@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum, TextField
+from django.db.models import Count, Q, QuerySet, TextField
 from django.db.models.functions import Cast, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from portal.access import Action, can, scope
 from portal.errors import PermissionDenied
+from reporting.hours import total_hours
 from reporting.models import Activity, CheckIn, Enrollment, EnrollmentStatus, PartyMember
 
 DEVICE_ANOMALY_MEMBERS = 3
@@ -157,7 +158,4 @@ def member_records(*, member: PartyMember):
 
 def member_hours_total(*, member: PartyMember, year: int) -> Decimal:
     """Verified hours of the member in ``year``: the plain sum, corrections included."""
-    total = member.service_records.filter(service_date__year=year).aggregate(total=Sum("hours"))[
-        "total"
-    ]
-    return total or Decimal("0")
+    return total_hours(member.service_records.filter(service_date__year=year))

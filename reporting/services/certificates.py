@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from portal import audit
 from portal.errors import Conflict, InvalidInput
 from portal.models import User
+from reporting.hours import total_hours
 from reporting.models import Certificate, PartyMember, ServiceRecord
 
 # No 0/O, 1/I/L: the code is read aloud and typed from paper.
@@ -53,7 +54,7 @@ def issue_certificate(*, member: PartyMember, period_start: date, period_end: da
         raise InvalidInput(_("The end of the period is before its start."), field="period_end")
     records = records_in_period(member=member, period_start=period_start, period_end=period_end)
     with transaction.atomic():
-        hours = records.aggregate(total=Sum("hours"))["total"] or Decimal("0")
+        hours = total_hours(records)
         if hours <= 0:
             raise InvalidInput(
                 _("No service hours were recorded in this period; there is nothing to certify."),

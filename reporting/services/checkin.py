@@ -27,6 +27,7 @@ from portal.access import Action, can
 from portal.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 from portal.services import get_setting
 from reporting import geo, tokens
+from reporting.hours import HOURS_QUANTUM
 from reporting.models import (
     Activity,
     CheckIn,
@@ -38,7 +39,6 @@ from reporting.models import (
 from reporting.services.records import correct_service_record, create_service_record
 
 ENROLLED = [EnrollmentStatus.CONFIRMED, EnrollmentStatus.ACTIVE]
-HOURS_QUANTUM = Decimal("0.01")
 COORD_QUANTUM = Decimal("0.0001")
 
 
