@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from portal.access import Action, reach, scope
-from portal.models import Area, Role, RoleAssignment, User
+from portal.models import Area, User
 from reporting.models import Enrollment, EnrollmentStatus, PartyMember, ResidentUnit
 from resources.models import AvailabilitySlot, NeedCategory, ResourceKind
 
@@ -38,22 +38,14 @@ def member_of(user: User) -> PartyMember | None:
 
 
 def administered_units(user: User) -> QuerySet[ResidentUnit]:
-    """Units the user acts for: they are the contact, or hold unit_admin in the unit's community.
+    """Units the user acts for: those whose contact person they are.
 
-    The unit_admin role is assigned per area, not per unit, so holding it in a community lets
-    the user act for every unit of that community.
+    The unit_admin role is assigned per community, so it cannot tell one unit of a community
+    from another; it opens the unit pages, but acting for a unit needs being its contact.
     """
     if user is None or not user.is_authenticated:
         return ResidentUnit.objects.none()
-    paths = list(
-        RoleAssignment.objects.filter(user=user, role=Role.UNIT_ADMIN).values_list(
-            "area__path", flat=True
-        )
-    )
-    condition = Q(contact=user)
-    for path in paths:
-        condition |= Q(community__path__startswith=path)
-    return ResidentUnit.objects.filter(condition).select_related("community").order_by("name")
+    return ResidentUnit.objects.filter(contact=user).select_related("community").order_by("name")
 
 
 def own_enrollments(user: User) -> QuerySet[Enrollment]:

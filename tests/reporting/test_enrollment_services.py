@@ -171,10 +171,15 @@ def test_unit_contact_enrols_the_unit_with_an_agreement(unit):
     assert enrollment.agreement[1]["capacity"] == 1
 
 
-def test_unit_admin_of_the_community_may_enrol_a_unit(tree):
+def test_another_units_admin_in_the_same_community_cannot_enrol_or_withdraw_a_unit(tree):
     unit = make_unit(tree["a"], contact=UserFactory())
-    admin = user_with_role(Role.UNIT_ADMIN, tree["a"])
-    assert enrol_unit(unit, by=admin).unit == unit
+    other_contact = user_with_role(Role.UNIT_ADMIN, tree["a"])
+    make_unit(tree["a"], contact=other_contact)
+    with pytest.raises(PermissionDenied):
+        enrol_unit(unit, by=other_contact)
+    enrollment = enrol_unit(unit, by=unit.contact)
+    with pytest.raises(PermissionDenied):
+        withdraw_enrollment(enrollment=enrollment, by=other_contact)
 
 
 def test_others_cannot_enrol_a_unit(unit, tree, worker):
