@@ -377,11 +377,35 @@ def correct_checkin(
             raise InvalidInput(
                 _("The check-out must not be before the check-in."), field="checked_out_at"
             )
+        opens, closes = _window(activity)
+        if not opens <= start <= closes:
+            raise InvalidInput(
+                _("The corrected check-in must fall within the activity's check-in window."),
+                field="checked_in_at",
+            )
+        # Records, daily caps and certificates go by day: a correction never moves attendance
+        # to another day (void it and check the member in by proxy instead).
+        if timezone.localdate(start) != timezone.localdate(checkin.checked_in_at):
+            raise InvalidInput(
+                _("A correction cannot move the attendance to another day."),
+                field="checked_in_at",
+            )
         if hours is not None:
-            cap = _daily_cap(activity)
-            if hours < 0 or hours > cap:
+            most = min(
+                _hours_between(activity.starts_at, activity.ends_at),
+                _daily_cap(activity)
+                - _hours_elsewhere_that_day(
+                    checkin.member, timezone.localdate(start), exclude_pk=checkin.pk
+                ),
+            )
+            most = max(most, Decimal("0"))
+            if hours < 0 or hours > most:
                 raise InvalidInput(
-                    _("Hours must be between 0 and the daily cap of %(cap)s.") % {"cap": cap},
+                    _(
+                        "Hours must be between 0 and %(most)s: the activity's length and the "
+                        "daily cap limit them."
+                    )
+                    % {"most": most},
                     field="hours",
                 )
             new_hours = hours.quantize(HOURS_QUANTUM)
@@ -397,8 +421,8 @@ def correct_checkin(
                 _add_flag(checkin, "hours_capped")
         else:
             new_hours = None
-        if new_hours is not None and end is None:
-            # Hours given without a check-out: the end follows from them.
+        if hours is not None:
+            # Corrected hours set the check-out, so times and hours always agree.
             end = start + timedelta(hours=float(new_hours))
         checkin.checked_in_at = start
         checkin.checked_out_at = end

@@ -92,7 +92,8 @@ def correct_service_record(
             community=latest.community,
             organisation=latest.organisation,
             place=latest.place,
-            service_date=timezone.localdate(started_at),
+            # The difference belongs to the day of the records it corrects.
+            service_date=latest.service_date,
             started_at=started_at,
             ended_at=ended_at,
             hours=difference,

@@ -4,6 +4,7 @@ import os
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -26,6 +27,7 @@ from reporting.services.records import recorded_hours
 from tests.factories import UserFactory, user_with_role
 
 START = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 VENUE = (Decimal("31.230400"), Decimal("121.473700"))
 
 
@@ -468,3 +470,44 @@ def test_concurrent_double_tap_gives_one_check_in(same_key):
         assert len(pks) == 2 and pks[0] == pks[1]
     else:
         assert len(pks) == 1 and isinstance([r for r in results if r not in pks][0], Conflict)
+
+
+def test_a_correction_cannot_move_attendance_to_another_day(served, worker):
+    confirm_checkin(checkin=served, by=worker)
+    with pytest.raises(InvalidInput):
+        correct_checkin(
+            checkin=served, by=worker, reason="Wrong day", checked_in_at=START + timedelta(days=1)
+        )
+    assert ServiceRecord.objects.count() == 1
+
+
+def test_a_correction_outside_the_check_in_window_is_refused(served, worker):
+    with pytest.raises(InvalidInput):
+        correct_checkin(
+            checkin=served, by=worker, reason="Too early", checked_in_at=START - timedelta(hours=2)
+        )
+
+
+def test_a_void_after_a_correction_leaves_no_hours_on_any_day(served, worker):
+    confirm_checkin(checkin=served, by=worker)
+    correct_checkin(checkin=served, by=worker, reason="Recounted", hours=Decimal("1.00"))
+    void_checkin(checkin=served, by=worker, reason="Not there")
+    days = {r.service_date for r in ServiceRecord.objects.all()}
+    assert days == {served.checked_in_at.astimezone(SHANGHAI).date()}
+    assert recorded_hours(served) == Decimal("0.00")
+
+
+def test_corrected_hours_cannot_exceed_the_activity_or_the_daily_cap(
+    activity, member, worker, tree
+):
+    first = tap(activity, member, START)
+    with pytest.raises(InvalidInput):
+        correct_checkin(checkin=first, by=worker, reason="Generous", hours=Decimal("8.00"))
+    other = make_activity(tree["a"], starts_at=START + timedelta(hours=3), hours=8)
+    correct_checkin(checkin=first, by=worker, reason="Stayed", hours=Decimal("2.00"))
+    second = tap(other, member, START + timedelta(hours=3))
+    with pytest.raises(InvalidInput):
+        correct_checkin(checkin=second, by=worker, reason="All day", hours=Decimal("7.00"))
+    second = correct_checkin(checkin=second, by=worker, reason="Rest of day", hours=Decimal("6.00"))
+    assert second.hours == Decimal("6.00")
+    assert second.checked_out_at == second.checked_in_at + timedelta(hours=6)
