@@ -48,6 +48,18 @@ def records_in_period(*, member: PartyMember, period_start: date, period_end: da
     )
 
 
+def certified_records(certificate: Certificate) -> QuerySet:
+    """The records a certificate counted: those of its period that existed when it was issued.
+
+    Records confirmed or corrected later never change a certificate already issued.
+    """
+    return records_in_period(
+        member=certificate.member,
+        period_start=certificate.period_start,
+        period_end=certificate.period_end,
+    ).filter(created_at__lte=certificate.issued_at)
+
+
 def issue_certificate(*, member: PartyMember, period_start: date, period_end: date) -> Certificate:
     """Issue a certificate of the member's service hours in the period, with a fresh code."""
     if period_end < period_start:

@@ -17,9 +17,9 @@ from reporting.forms.imports import CertificateForm, ImportForm, VerifyForm
 from reporting.importing import KINDS, XLSX_CONTENT_TYPE, run_import, template_workbook
 from reporting.services.certificates import (
     certificates_of,
+    certified_records,
     get_own_certificate,
     issue_certificate,
-    records_in_period,
     verify_certificate,
 )
 
@@ -124,11 +124,7 @@ def my_certificates(request):
 def certificate_pdf(request, code: str):
     """Download one's own certificate as a PDF; anyone else's is not found."""
     certificate = get_own_certificate(user=request.user, code=code)
-    records = records_in_period(
-        member=certificate.member,
-        period_start=certificate.period_start,
-        period_end=certificate.period_end,
-    )
+    records = certified_records(certificate)
     verify_url = request.build_absolute_uri(
         reverse("reporting:certificate_verify", args=[certificate.verification_code])
     )

@@ -3,7 +3,7 @@
 import base64
 import re
 import zlib
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,6 +16,7 @@ from reporting.certificates_pdf import build_certificate_pdf
 from reporting.models import Certificate, ServiceRecord
 from reporting.services.certificates import (
     CODE_ALPHABET,
+    certified_records,
     issue_certificate,
     mask_name,
     records_in_period,
@@ -277,3 +278,16 @@ def test_my_certificates_query_count_is_bounded(
         response = client.get(MY_URL)
 
     assert len(response.context["certificates"]) == 30
+
+
+def test_a_certificate_lists_only_the_records_it_counted(member, records, worker):
+    certificate = issue_certificate(
+        member=member, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31)
+    )
+    later = record(member, date(2026, 5, 9), "2.00", by=worker)
+    ServiceRecord.objects.filter(pk=later.pk).update(
+        created_at=certificate.issued_at + timedelta(minutes=5)
+    )
+    counted = certified_records(certificate)
+    assert later not in counted
+    assert sum(r.hours for r in counted) == certificate.hours
