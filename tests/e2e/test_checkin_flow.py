@@ -123,7 +123,7 @@ def test_member_checks_in_and_out_and_sees_confirmed_hours(setting, mobile_page,
     hours_path = reverse("reporting:my_hours")
     phone.goto(phone.base_url + hours_path)
     assert phone.locator("td.empty").is_visible()
-    assert phone.locator(".tile .value").inner_text().strip() == "0"
+    assert phone.locator(".tile .value").inner_text().strip() == "0.00"
 
     # The organiser confirms the attendance.
     attendance_path = reverse("reporting:activity_attendance", args=[activity.pk])
