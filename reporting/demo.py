@@ -115,7 +115,7 @@ RETURN_REASONS = (
     "所在党组织名称与组织关系不符，请核对后重新提交。",
     "共建协议中的资源数量与单位盖章材料不一致，请修改后重新提交。",
 )
-CORRECTION_REASON = "签退时手机没电，按现场签到表更正为实际服务时长。"
+CORRECTION_REASON = "签退时手机没电，按现场签到表更正：提前半小时离开。"
 # fmt: on
 
 # Main-year outcomes for the members and units of the city (the demo accounts come on top).
@@ -502,12 +502,13 @@ class ReportingBuilder:
                 and row.method == CheckIn.Method.QR
                 and row.activity.community_id == self.first.pk
                 and row.member != self.demo_member
+                and row.hours > Decimal("0.50")
             ):
                 item.checkin = checkin.correct_checkin(
                     checkin=row,
                     by=row.activity.organiser,
                     reason=CORRECTION_REASON,
-                    hours=row.hours + Decimal("0.50"),
+                    hours=row.hours - Decimal("0.50"),
                 )
                 return
 

@@ -344,7 +344,7 @@ def test_attendance_is_mostly_confirmed_with_some_pending_flags_and_a_correction
     originals = ServiceRecord.objects.filter(corrects__isnull=True)
     assert originals.count() == confirmed.count()
     correction = ServiceRecord.objects.get(corrects__isnull=False)
-    assert correction.hours == Decimal("0.50")
+    assert correction.hours == Decimal("-0.50")
     assert correction.reason and correction.corrects.checkin_id == correction.checkin_id
     assert AuditEvent.objects.filter(action="checkin.confirmed").count() == confirmed.count()
 
