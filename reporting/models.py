@@ -467,9 +467,12 @@ class CheckIn(models.Model):
         verbose_name_plural = _("check-ins")
         ordering = ["-checked_in_at", "-id"]
         constraints = [
-            # Concurrent double taps give one check-in.
+            # Concurrent double taps give one check-in; a voided one frees the place, so a
+            # check-in voided by mistake can be made again.
             models.UniqueConstraint(
-                fields=["activity", "member"], name="checkin_once_per_activity"
+                fields=["activity", "member"],
+                condition=~Q(status="voided"),
+                name="checkin_once_per_activity",
             ),
             models.CheckConstraint(
                 condition=Q(checked_out_at__isnull=True)

@@ -181,7 +181,11 @@ def check_in(
     if now > closes:
         raise InvalidInput(_("This activity has ended; check-in is closed."), code="too_late")
     _require_enrolled(activity, member)
-    existing = CheckIn.objects.filter(activity=activity, member=member).first()
+    existing = (
+        CheckIn.objects.filter(activity=activity, member=member)
+        .exclude(status=CheckIn.Status.VOIDED)
+        .first()
+    )
     if existing is not None:
         raise Conflict(
             _("You already checked in at %(time)s.")

@@ -117,7 +117,10 @@ def _checkin_context(request, activity, token, *, form=None) -> dict:
     member = _member_of(request.user)
     now = timezone.now()
     token_check = tokens.check_token(activity, token, now)
-    mine = activity.checkins.filter(member=member).first() if member else None
+    # A voided check-in frees the place: the member may check in again.
+    mine = (
+        activity.checkins.filter(member=member).exclude(status="voided").first() if member else None
+    )
     consent = has_location_consent(request.user)
     can_act = (
         member is not None

@@ -511,3 +511,14 @@ def test_corrected_hours_cannot_exceed_the_activity_or_the_daily_cap(
     second = correct_checkin(checkin=second, by=worker, reason="Rest of day", hours=Decimal("6.00"))
     assert second.hours == Decimal("6.00")
     assert second.checked_out_at == second.checked_in_at + timedelta(hours=6)
+
+
+def test_a_member_can_check_in_again_after_a_check_in_was_voided(activity, member, worker):
+    first = tap(activity, member, START)
+    void_checkin(checkin=first, by=worker, reason="Scanned by mistake for someone else")
+    again = tap(activity, member, START + timedelta(minutes=5))
+    assert again.pk != first.pk
+    assert again.status == CheckIn.Status.OPEN
+    with pytest.raises(Conflict):
+        tap(activity, member, START + timedelta(minutes=6))
+    assert CheckIn.objects.filter(activity=activity, member=member).count() == 2
