@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.access import Action, areas_for
-from portal.models import Area
+from portal.models import Area, User
 from portal.services import SETTING_SPECS
 
 
@@ -26,3 +26,10 @@ class AreaSettingForm(forms.Form):
             levels=[Area.Level.CITY, Area.Level.DISTRICT, Area.Level.STREET, Area.Level.COMMUNITY],
         )
         self.fields["key"].choices = [(key, spec.label) for key, spec in SETTING_SPECS.items()]
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    """Users shown by their real name in selects."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.display_name

@@ -1,10 +1,11 @@
-"""Platform reads: the area tree."""
+"""Platform reads: the area tree and the people holding roles in it."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from portal.models import Area
+from portal.access import reach
+from portal.models import Area, RoleAssignment, User
 
 
 def area_and_below(area: Area) -> QuerySet[Area]:
@@ -25,3 +26,18 @@ def communities_by_street() -> list[tuple[Area, list[Area]]]:
         for pk in sorted(streets, key=lambda pk: streets[pk].path)
         if grouped[pk]
     ]
+
+
+def role_holders(*, user: User, action: str) -> QuerySet[User]:
+    """Active users holding any role in the areas where ``user`` may ``action`` (one query).
+
+    For owner and organiser pickers; the services check the exact rule for the chosen area.
+    """
+    paths = reach(user, action)
+    if not paths:
+        return User.objects.none()
+    in_reach = Q()
+    for path in paths:
+        in_reach |= Q(area__path__startswith=path)
+    holders = RoleAssignment.objects.filter(in_reach).values("user_id")
+    return User.objects.filter(is_active=True, pk__in=holders).order_by("real_name", "username")

@@ -11,8 +11,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import Action, areas_for, reach
-from portal.models import Area, RoleAssignment, User
+from portal.access import Action, areas_for
+from portal.forms import UserChoiceField
+from portal.models import Area, User
+from portal.selectors import role_holders
 from reporting.models import Activity, ActivityStatus
 from resources.filters.resources import SortFilter
 from resources.models import Need, NeedCategory, Project
@@ -23,25 +25,14 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 
 def organiser_choices(user: User) -> QuerySet[User]:
-    """Active users holding a role in the areas where ``user`` runs activities (one query).
+    """Active users holding a role in the areas where ``user`` runs activities, and ``user``.
 
     The service checks the exact rule (a role in the activity's community or above it).
     """
-    paths = reach(user, Action.ACTIVITY_MANAGE)
-    if not paths:
-        return User.objects.filter(pk=user.pk)
-    in_reach = Q()
-    for path in paths:
-        in_reach |= Q(area__path__startswith=path)
-    holders = RoleAssignment.objects.filter(in_reach).values("user_id")
-    return User.objects.filter(Q(pk__in=holders) | Q(pk=user.pk), is_active=True).order_by(
+    holders = role_holders(user=user, action=Action.ACTIVITY_MANAGE)
+    return (holders | User.objects.filter(pk=user.pk, is_active=True)).order_by(
         "real_name", "username"
     )
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        return obj.display_name
 
 
 class NeedChoiceField(forms.ModelChoiceField):

@@ -9,8 +9,10 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from portal.access import Action, areas_for, reach
-from portal.models import Area, RoleAssignment, User
+from portal.access import Action, areas_for
+from portal.forms import UserChoiceField
+from portal.models import Area, User
+from portal.selectors import role_holders
 from resources.models import Need, Project, Resource
 from resources.selectors import needs_for, resources_for
 
@@ -28,19 +30,7 @@ def rate_to_percent(rate: Decimal) -> Decimal:
 
 def owner_choices(user: User) -> QuerySet[User]:
     """Active users holding a role anywhere in ``user``'s project reach (one query)."""
-    paths = reach(user, Action.PROJECT_VIEW)
-    if not paths:
-        return User.objects.none()
-    in_reach = Q()
-    for path in paths:
-        in_reach |= Q(area__path__startswith=path)
-    holders = RoleAssignment.objects.filter(in_reach).values("user_id")
-    return User.objects.filter(is_active=True, pk__in=holders).order_by("real_name", "username")
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        return obj.display_name
+    return role_holders(user=user, action=Action.PROJECT_VIEW)
 
 
 class ProjectForm(forms.Form):
