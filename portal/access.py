@@ -40,6 +40,11 @@ class Action:
     ACTIVITY_VIEW = "activity.view"
     ACTIVITY_MANAGE = "activity.manage"
     SERVICE_VIEW = "service.view"
+    MATCH_DECIDE = "match.decide"
+    JOB_VIEW = "job.view"
+    JOB_RUN = "job.run"
+    POINTS_VIEW = "points.view"
+    REWARD_MANAGE = "reward.manage"
 
 
 ACTION_LABELS = {
@@ -62,10 +67,21 @@ ACTION_LABELS = {
     Action.ACTIVITY_VIEW: _("View activities and sign up"),
     Action.ACTIVITY_MANAGE: _("Run activities: create, check members in, confirm hours"),
     Action.SERVICE_VIEW: _("View check-ins and service records of the area"),
+    Action.MATCH_DECIDE: _("Accept or reject proposed need–resource matches"),
+    Action.JOB_VIEW: _("See when background jobs ran and what they did"),
+    Action.JOB_RUN: _("Run matching on demand"),
+    Action.POINTS_VIEW: _("View the points ledger of members and units"),
+    Action.REWARD_MANAGE: _("Manage the rewards catalogue and confirm redemptions"),
 }
 
 _READ_LISTS = {Action.NEED_VIEW, Action.RESOURCE_VIEW, Action.PROJECT_VIEW, Action.ACTIVITY_VIEW}
-_OVERSIGHT = {Action.ROSTER_VIEW, Action.ENROLLMENT_VIEW, Action.SERVICE_VIEW}
+_OVERSIGHT = {
+    Action.ROSTER_VIEW,
+    Action.ENROLLMENT_VIEW,
+    Action.SERVICE_VIEW,
+    Action.POINTS_VIEW,
+    Action.JOB_VIEW,
+}
 _COMMUNITY_STAFF = (
     _READ_LISTS
     | _OVERSIGHT
@@ -79,6 +95,9 @@ _COMMUNITY_STAFF = (
         Action.RESOURCE_CHANGE,
         Action.PROJECT_CHANGE,
         Action.DASHBOARD_VIEW,
+        Action.MATCH_DECIDE,
+        Action.JOB_RUN,
+        Action.REWARD_MANAGE,
     }
 )
 
@@ -101,6 +120,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             Action.PROJECT_CHANGE,
             Action.PROJECT_APPROVE,
             Action.DASHBOARD_VIEW,
+            Action.MATCH_DECIDE,
+            Action.JOB_RUN,
         }
     ),
     Role.DISTRICT_OFFICIAL: frozenset(
@@ -124,6 +145,9 @@ AREA_PATH_LOOKUP: dict[str, str] = {
     "resources.need": "area__path",
     "resources.resource": "area__path",
     "resources.project": "area__path",
+    "resources.match": "need__area__path",
+    "resources.needescalation": "need__area__path",
+    "portal.jobrun": "area__path",
     "reporting.partymember": "home_community__path",
     "reporting.residentunit": "community__path",
     "reporting.enrollment": "community__path",

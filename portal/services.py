@@ -46,6 +46,32 @@ SETTING_SPECS: dict[str, SettingSpec] = {
     "checkin.token_step_seconds": SettingSpec(
         gettext_lazy("Seconds before the check-in QR code changes"), int, 10, 300
     ),
+    "need.street_response_hours": SettingSpec(
+        gettext_lazy("Hours the street office has before a need goes to the district"), int, 1, 720
+    ),
+    "need.district_response_hours": SettingSpec(
+        gettext_lazy("Hours the district has to act on an escalated need"), int, 1, 720
+    ),
+    "matching.weight_category": SettingSpec(
+        gettext_lazy("Matching weight: category fit"), int, 0, 10
+    ),
+    "matching.weight_distance": SettingSpec(gettext_lazy("Matching weight: distance"), int, 0, 10),
+    "matching.weight_availability": SettingSpec(
+        gettext_lazy("Matching weight: available at the right times"), int, 0, 10
+    ),
+    "matching.weight_provider": SettingSpec(
+        gettext_lazy("Matching weight: provider's past services and ratings"), int, 0, 10
+    ),
+    "matching.weight_urgency": SettingSpec(gettext_lazy("Matching weight: urgency"), int, 0, 10),
+    "matching.weight_waiting": SettingSpec(
+        gettext_lazy("Matching weight: time the need has waited"), int, 0, 10
+    ),
+    "matching.weight_special_group": SettingSpec(
+        gettext_lazy("Matching weight: special groups first"), int, 0, 10
+    ),
+    "matching.max_candidates": SettingSpec(
+        gettext_lazy("Matching: resources considered per need"), int, 1, 100
+    ),
     "project.amber_lag": SettingSpec(
         gettext_lazy("Task lag that turns a task amber (share of its duration)"),
         Decimal,

@@ -220,6 +220,18 @@ BAODAO_DEFAULTS = {
     "checkin.daily_cap_hours": 8,
     "checkin.geofence_radius_m": 500,
     "checkin.token_step_seconds": 30,
+    # Each level above the community gets its own clock before the need goes higher.
+    "need.street_response_hours": 24,
+    "need.district_response_hours": 24,
+    # Matching: how much each feature weighs in a proposal's score (0 switches it off).
+    "matching.weight_category": 3,
+    "matching.weight_distance": 2,
+    "matching.weight_availability": 2,
+    "matching.weight_provider": 2,
+    "matching.weight_urgency": 2,
+    "matching.weight_waiting": 1,
+    "matching.weight_special_group": 2,
+    "matching.max_candidates": 20,
 }
 
 LOGGING = {

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from portal import audit
 from portal.access import ALL_ACTIONS, PERMISSIONS, Action, can, scope
-from portal.models import Area, AuditEvent, Role, Setting
+from portal.models import Area, AuditEvent, JobRun, Role, Setting
 from reporting.models import Activity, Enrollment, PartyMember, ServiceRecord
-from resources.models import Need, Project, Resource
+from resources.models import Match, Need, Project, Resource
 from tests.factories import (
     AreaFactory,
     NeedFactory,
@@ -162,6 +162,27 @@ def _service_records(areas):
     }
 
 
+def _matches(areas):
+    return {
+        key: Match.objects.create(
+            need=need,
+            resource=ResourceFactory(area=areas[key]),
+            score=500,
+            proposed_at=timezone.now(),
+        )
+        for key, need in _needs(areas).items()
+    }
+
+
+def _job_runs(areas):
+    return {
+        key: JobRun.objects.create(
+            job="matching", area=area, run_key="2026-11-26", started_at=timezone.now()
+        )
+        for key, area in areas.items()
+    }
+
+
 # Which model stands for each action, and how to populate it across the world.
 MODEL_FOR_ACTION = {
     "need": (Need, _needs),
@@ -174,6 +195,8 @@ MODEL_FOR_ACTION = {
     "enrollment": (Enrollment, _enrollments),
     "activity": (Activity, _activities),
     "service": (ServiceRecord, _service_records),
+    "match": (Match, _matches),
+    "job": (JobRun, _job_runs),
 }
 
 
@@ -186,6 +209,8 @@ def _area_of(record):
         return record
     if isinstance(record, PartyMember):
         return record.home_community
+    if isinstance(record, Match):
+        return record.need.area
     return getattr(record, "area", None) or record.community
 
 

@@ -141,6 +141,16 @@ class Need(models.Model):
     close_reason = models.TextField(_("reason"), blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     evaluation_note = models.TextField(_("resident feedback"), blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("resident rating (stars)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    # Times the resident can be served (AvailabilitySlot values); empty = any time.
+    availability = models.JSONField(_("preferred times"), default=list, blank=True)
+    # 0: with the community; 1: escalated to the street; 2: escalated to the district.
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -198,6 +208,13 @@ class Need(models.Model):
                 )
                 | Q(accepted_at__isnull=False),
                 name="need_accepted_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="need_rating_one_to_five",
+            ),
+            models.CheckConstraint(
+                condition=Q(escalation_level__lte=2), name="need_escalation_level_valid"
             ),
         ]
 
@@ -298,6 +315,24 @@ class Resource(models.Model):
     contact_phone = models.CharField(
         _("contact phone"), max_length=11, blank=True, validators=[validate_mobile_phone]
     )
+    # The registered member or unit behind the resource, when there is one: their points,
+    # ratings and docking figures follow the resource's use.
+    provider_member = models.ForeignKey(
+        "reporting.PartyMember",
+        verbose_name=_("providing member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resources",
+    )
+    provider_unit = models.ForeignKey(
+        "reporting.ResidentUnit",
+        verbose_name=_("providing unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resources",
+    )
     value_amount = models.DecimalField(
         _("value (yuan)"),
         max_digits=12,
@@ -344,6 +379,10 @@ class Resource(models.Model):
             models.CheckConstraint(
                 condition=Q(value_amount__isnull=True) | Q(value_amount__gte=0),
                 name="resource_value_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(provider_member__isnull=True) | Q(provider_unit__isnull=True),
+                name="resource_one_registered_provider",
             ),
         ]
 
