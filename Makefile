@@ -15,10 +15,10 @@ PORT        ?= 8000
 PYTEST_ARGS ?=
 LOCALES     := -l zh_Hans -l en
 
-# Background jobs started beside the web server by `make run`. Empty for now: without a
-# broker, tasks run in-process. The Celery issue sets this one line, e.g.
-#   RUN_WORKER = $(VENV)/bin/celery -A portal worker --beat -l info
-RUN_WORKER ?=
+# Background jobs started beside the web server by `make run`: one Celery worker with the beat
+# inside it. Without REDIS_URL/CELERY_BROKER_URL it uses the embedded broker in var/celery, so no
+# external service is needed. Set RUN_WORKER= (empty) to serve the site alone.
+RUN_WORKER ?= $(VENV)/bin/celery -A portal worker --beat --pool threads --concurrency 2 -l info
 export RUN_WORKER
 
 .PHONY: help venv install run test e2e lint fmt messages clean

@@ -14,7 +14,16 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit
-from portal.models import Area, AuditEvent, AuditHead, RoleAssignment, Setting, User
+from portal.models import (
+    Area,
+    AuditEvent,
+    AuditHead,
+    JobRun,
+    RoleAssignment,
+    ScheduledJob,
+    Setting,
+    User,
+)
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -193,3 +202,38 @@ class SettingAdmin(ReadOnlyModelAdmin):
     list_filter = ("key",)
     search_fields = ("key", "area__name", "area__code")
     list_select_related = ("area", "updated_by")
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyModelAdmin):
+    """Every run of every background job; filter by status to find the failed ones."""
+
+    list_display = ("job", "area", "run_key", "status", "attempts", "started_at", "finished_at")
+    list_filter = ("status", "job", "trigger")
+    search_fields = ("job", "run_key", "area__name", "error", "task_id")
+    date_hierarchy = "started_at"
+    list_select_related = ("area",)
+
+
+@admin.register(ScheduledJob)
+class ScheduledJobAdmin(AuditedModelAdmin):
+    """The beat schedule: the running beat rereads this table within a minute."""
+
+    list_display = ("name", "task", "cron", "enabled", "last_run_at", "total_run_count")
+    list_editable = ("enabled",)
+    list_filter = ("enabled",)
+    readonly_fields = ("last_run_at", "total_run_count", "updated_at")
+    fields = (
+        "name",
+        "task",
+        "description",
+        ("minute", "hour", "day_of_month", "month_of_year", "day_of_week"),
+        "kwargs",
+        "enabled",
+        "last_run_at",
+        "total_run_count",
+        "updated_at",
+    )
+
+    def audit_area(self, obj, *, deleting=False):
+        return None

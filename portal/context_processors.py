@@ -1,13 +1,18 @@
+from django.utils.functional import SimpleLazyObject
+
 from portal.access import Action, can, has_role
 from portal.models import Role
+from portal.notify import unread_count
 
 
 def navigation(request):
     """What the navigation bar may show to the signed-in user."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav": {}}
+        return {"nav": {}, "unread_notifications": 0}
     return {
+        # One COUNT query, and only on pages that show it (partials never touch it).
+        "unread_notifications": SimpleLazyObject(lambda: unread_count(user=user)),
         "nav": {
             "dashboard": can(user, Action.DASHBOARD_VIEW),
             "needs": can(user, Action.NEED_VIEW),
@@ -20,5 +25,6 @@ def navigation(request):
             "roster": can(user, Action.ROSTER_CHANGE),
             "audit": can(user, Action.AUDIT_VIEW),
             "settings": can(user, Action.SETTING_CHANGE),
-        }
+            "jobs": can(user, Action.JOB_VIEW) or can(user, Action.JOB_RUN),
+        },
     }

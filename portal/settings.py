@@ -7,7 +7,9 @@ Environment variables (all optional in development):
   DJANGO_ALLOWED_HOSTS  comma-separated host names
   DATABASE_URL          e.g. postgres://user@host:5432/db; default SQLite in var/
   REDIS_URL             cache (and Celery broker unless CELERY_BROKER_URL is set)
-  CELERY_BROKER_URL     Celery broker; without one, tasks run in-process
+  CELERY_BROKER_URL     Celery broker; without one (and without REDIS_URL) an embedded
+                        broker in var/celery serves `make run`
+  CELERY_TASK_ALWAYS_EAGER  "1" runs tasks in the calling process (tests)
 """
 
 import os
@@ -204,12 +206,40 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }
 
-# Celery: Redis when configured; otherwise tasks run in-process so nothing external is needed.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "").strip() or REDIS_URL or None
-CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "").strip() or REDIS_URL or None
-CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+# Celery. With CELERY_BROKER_URL or REDIS_URL: that broker, and Redis (or
+# CELERY_RESULT_BACKEND) for results. Without them: an embedded broker and result store in
+# files under var/celery, so `make run` starts web, worker and beat with no external service.
+# CELERY_TASK_ALWAYS_EAGER=1 runs tasks in the calling process instead (the test suite does).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "").strip() or REDIS_URL
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "").strip() or REDIS_URL
+CELERY_EMBEDDED_DIR = VAR_DIR / "celery"
+if not CELERY_BROKER_URL:
+    for folder in ("queue", "processed", "results"):
+        (CELERY_EMBEDDED_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_EMBEDDED_DIR / "queue"),
+        "data_folder_out": str(CELERY_EMBEDDED_DIR / "queue"),
+        "processed_folder": str(CELERY_EMBEDDED_DIR / "processed"),
+        "store_processed": False,
+    }
+if not CELERY_RESULT_BACKEND:
+    (CELERY_EMBEDDED_DIR / "results").mkdir(parents=True, exist_ok=True)
+    CELERY_RESULT_BACKEND = (CELERY_EMBEDDED_DIR / "results").as_uri()
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+# Acknowledge after the work is done: a task on a worker that dies is delivered again, and
+# every task is idempotent so the second delivery changes nothing.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_EXPIRES = 7 * 24 * 3600
+CELERY_TASK_IGNORE_RESULT = False
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "portal.beat:DatabaseScheduler"
+# The beat reads the schedule table at least this often (seconds): edits apply within it.
+CELERY_BEAT_MAX_LOOP_INTERVAL = 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Product defaults. Each may be overridden per area (and year) through portal.models.Setting.
 BAODAO_DEFAULTS = {

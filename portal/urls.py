@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
+from portal import views, views_jobs, views_notifications
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,14 @@ urlpatterns = [
     path("staff/access/", views.access_matrix, name="access_matrix"),
     path("staff/audit/", views.audit_log, name="audit_log"),
     path("staff/settings/", views.area_settings, name="area_settings"),
+    path("staff/jobs/", views_jobs.job_runs, name="job_runs"),
+    path("notifications/", views_notifications.inbox, name="notifications"),
+    path(
+        "notifications/<int:pk>/open/",
+        views_notifications.open_notification,
+        name="notification_open",
+    ),
+    path("notifications/read-all/", views_notifications.read_all, name="notifications_read_all"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("resources.urls")),

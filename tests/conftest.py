@@ -1,5 +1,6 @@
 import pytest
 
+from portal.celery import app as celery_app
 from portal.models import Role
 from tests.factories import make_tree, user_with_role
 
@@ -35,3 +36,8 @@ def secretary(tree):
 def _fast_password_hashing(settings):
     # Real hashers cost ~0.4 s a user; tests only need passwords to round-trip.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Tasks run in the calling process in tests; tests/integration starts a real worker on Redis.
+celery_app.conf.task_always_eager = True
+celery_app.conf.task_eager_propagates = True

@@ -24,6 +24,13 @@ class JobTrigger(models.TextChoices):
     COMMAND = "command", _("Command line")
 
 
+JOB_LABELS = {
+    "matching": _("Need–resource matching"),
+    "points": _("Points"),
+    "response_clock": _("Response clock"),
+}
+
+
 class JobRun(models.Model):
     """One run of one job for one area (or for everything, when ``area`` is empty).
 
@@ -99,6 +106,10 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} · {self.area or '-'} · {self.run_key}"
+
+    @property
+    def job_label(self) -> str:
+        return str(JOB_LABELS.get(self.job, self.job))
 
     @property
     def duration_seconds(self) -> float | None:
