@@ -155,6 +155,10 @@ AREA_PATH_LOOKUP: dict[str, str] = {
     "reporting.signup": "activity__community__path",
     "reporting.checkin": "activity__community__path",
     "reporting.servicerecord": "community__path",
+    "evaluation.pointentry": "community__path",
+    "evaluation.pointrule": "area__path",
+    "evaluation.reward": "community__path",
+    "evaluation.redemption": "reward__community__path",
 }
 
 

@@ -148,3 +148,76 @@ class BudgetLineFactory(factory.django.DjangoModelFactory):
 
 
 ROLES = [r.value for r in Role]
+
+
+# -- points and rewards (evaluation) ------------------------------------------------------------
+
+_unit_codes = itertools.count(1)
+
+
+def unit_credit_code() -> str:
+    """A fresh unified social credit code with a correct check character."""
+    from reporting.models import uscc_check_character
+
+    first17 = f"91330000{next(_unit_codes):09d}"
+    return first17 + uscc_check_character(first17)
+
+
+def make_party_member(community: Area, **user_kwargs):
+    """A user with the member role in ``community`` and their PartyMember profile."""
+    from reporting.models import PartyMember
+
+    user = user_with_role(Role.MEMBER, community, **user_kwargs)
+    return PartyMember.objects.create(
+        user=user, party_organisation="第一党支部", home_community=community
+    )
+
+
+def make_resident_unit(community: Area, contact: User | None = None, name: str = "区图书馆"):
+    """A resident unit of ``community``; its contact holds the unit-admin role there."""
+    from reporting.models import ResidentUnit
+
+    if contact is None:
+        contact = user_with_role(Role.UNIT_ADMIN, community)
+    return ResidentUnit.objects.create(
+        name=name,
+        unit_type=ResidentUnit.UnitType.SCHOOL,
+        credit_code=unit_credit_code(),
+        address="幸福路 1 号",
+        community=community,
+        contact=contact,
+    )
+
+
+def make_service_record(member, *, hours="2", day: date | None = None, corrects=None, **kwargs):
+    """A verified service record (or, with ``corrects``, a correction carrying a difference)."""
+    from datetime import datetime, time
+
+    from reporting.models import ServiceRecord
+
+    day = day or timezone.localdate()
+    start = timezone.make_aware(datetime.combine(day, time(9)))
+    return ServiceRecord.objects.create(
+        member=member,
+        community=kwargs.pop("community", member.home_community),
+        organisation="社区",
+        place="活动室",
+        service_date=day,
+        started_at=start,
+        ended_at=start + timedelta(hours=float(abs(Decimal(hours)))),
+        hours=Decimal(hours),
+        confirmed_by=kwargs.pop("confirmed_by", None) or UserFactory(),
+        corrects=corrects,
+        reason="更正" if corrects else "",
+        **kwargs,
+    )
+
+
+class RewardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evaluation.Reward"
+
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    description = "A thermos flask."
+    points_cost = Decimal("10.00")
+    stock = 5

@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from evaluation.models import PointEntry, PointEvent, Reward
 from portal import audit
 from portal.access import ALL_ACTIONS, PERMISSIONS, Action, can, scope
 from portal.models import Area, AuditEvent, JobRun, Role, Setting
@@ -183,6 +184,27 @@ def _job_runs(areas):
     }
 
 
+def _point_entries(areas):
+    return {
+        key: PointEntry.objects.create(
+            member=_member(areas[key]),
+            community=areas[key],
+            event=PointEvent.ENROLLMENT_CONFIRMED,
+            points=5,
+            source_key=f"test:{key}",
+            occurred_on=timezone.localdate(),
+        )
+        for key in COMMUNITIES
+    }
+
+
+def _rewards(areas):
+    return {
+        key: Reward.objects.create(community=areas[key], name="毛巾", points_cost=10, stock=3)
+        for key in COMMUNITIES
+    }
+
+
 # Which model stands for each action, and how to populate it across the world.
 MODEL_FOR_ACTION = {
     "need": (Need, _needs),
@@ -197,6 +219,8 @@ MODEL_FOR_ACTION = {
     "service": (ServiceRecord, _service_records),
     "match": (Match, _matches),
     "job": (JobRun, _job_runs),
+    "points": (PointEntry, _point_entries),
+    "reward": (Reward, _rewards),
 }
 
 

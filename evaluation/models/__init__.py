@@ -1,0 +1,23 @@
+"""Models of evaluation, one module per concept; import them from ``evaluation.models``."""
+
+from evaluation.models.points import (
+    RULE_EVENTS,
+    AppendOnlyLedgerQuerySet,
+    PointAccount,
+    PointEntry,
+    PointEvent,
+    PointRule,
+)
+from evaluation.models.rewards import Redemption, RedemptionStatus, Reward
+
+__all__ = [
+    "RULE_EVENTS",
+    "AppendOnlyLedgerQuerySet",
+    "PointAccount",
+    "PointEntry",
+    "PointEvent",
+    "PointRule",
+    "Redemption",
+    "RedemptionStatus",
+    "Reward",
+]

@@ -1,0 +1,1 @@
+"""Writes of evaluation, one module per concept: ledger, points (the nightly award), rules, rewards."""
