@@ -10,6 +10,8 @@ Environment variables (all optional in development):
   CELERY_BROKER_URL     Celery broker; without one (and without REDIS_URL) an embedded
                         broker in var/celery serves `make run`
   CELERY_TASK_ALWAYS_EAGER  "1" runs tasks in the calling process (tests)
+  BAODAO_NOTIFICATION_CHANNELS  comma-separated channel classes for notifications
+                        (default portal.notify.ConsoleChannel; see docs/operations.md)
 """
 
 import os
@@ -263,6 +265,12 @@ BAODAO_DEFAULTS = {
     "matching.weight_special_group": 2,
     "matching.max_candidates": 20,
 }
+
+# Where notifications go besides the in-app inbox (portal.notify): dotted paths of channel
+# classes, comma-separated in the environment. The console channel logs them ("baodao.notify").
+BAODAO_NOTIFICATION_CHANNELS = env_list(
+    "BAODAO_NOTIFICATION_CHANNELS", "portal.notify.ConsoleChannel"
+)
 
 LOGGING = {
     "version": 1,
