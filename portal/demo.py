@@ -18,18 +18,21 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
+from portal.errors import Conflict
 from portal.models import Area, Role, RoleAssignment, User
 from reporting.demo import build_reporting_demo, reporting_demo_exists
 from resources import services
 from resources.models import (
     AvailabilitySlot,
     Channel,
+    Match,
     Need,
     NeedCategory,
     Project,
     Resource,
     TargetGroup,
 )
+from resources.services.matches import accept_match
 
 DEMO_PASSWORD = "baodao-demo"
 SITE_URL = "http://127.0.0.1:8000/"
@@ -710,6 +713,9 @@ class _Builder:
             target_group=self.rng.choice(groups),
             urgency=self.rng.choices((1, 2, 3, 4), weights=(20, 50, 22, 8))[0],
             address=f"{community.name.removesuffix('社区')}小区{building}幢{unit}单元{room}室",
+            availability=self.rng.sample(list(AvailabilitySlot.values), self.rng.randint(1, 3))
+            if self.rng.random() < 0.4
+            else [],
             by=by,
             now=submitted_at,
         )
@@ -719,6 +725,10 @@ class _Builder:
         by = self.worker(community)
         if action == "accept" and late:
             by = self.staff[(self.street_of[community.pk].pk, Role.STREET_OFFICER)]  # escalated
+        if action == "match":
+            matched = self.match_with_resource(need, by, when)
+            if matched is not None:
+                return matched
         reason = {"reject": REJECT_REASONS, "resolve": RESOLUTIONS, "evaluate": FEEDBACK}.get(
             action
         )
@@ -728,7 +738,44 @@ class _Builder:
             by=by,
             now=when,
             reason=self.rng.choice(reason) if reason else "",
+            rating=self.rng.choices((5, 4, 3, 2), weights=(62, 25, 9, 4))[0]
+            if action == "evaluate"
+            else None,
         )
+
+    def match_with_resource(self, need: Need, by: User, when: datetime) -> Need | None:
+        """Match the need with a fitting resource of its community, as a worker accepting the
+        engine's proposal would; None when no resource fits (the need is marked matched)."""
+        code = self.category_code(need)
+        fitting = [
+            resource
+            for resource, codes in self.resources
+            if code in codes
+            and resource.status == Resource.Status.AVAILABLE
+            and (
+                resource.area_id == need.community_id
+                or resource.area.parent_id == need.community_id
+            )
+        ]
+        self.rng.shuffle(fitting)
+        for resource in fitting:
+            proposal = Match.objects.create(
+                need=need,
+                resource=resource,
+                score=self.rng.randint(550, 950),
+                reasons=[
+                    ["same_community", {}],
+                    ["category_fit", {"category_id": need.category_id, "exact": True}],
+                ],
+                proposed_at=when - timedelta(hours=2),
+            )
+            try:
+                accept_match(match=proposal, by=by, now=when)
+            except Conflict:
+                proposal.delete()
+                continue
+            return Need.objects.get(pk=need.pk)
+        return None
 
     def category_code(self, need: Need) -> str:
         return next(code for code, c in self.categories.items() if c.pk == need.category_id)

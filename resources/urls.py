@@ -1,6 +1,6 @@
 from django.urls import path
 
-from resources.views import dashboard, needs, projects, public, resource_list
+from resources.views import dashboard, matches, needs, projects, public, resource_list
 
 app_name = "resources"
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("staff/needs/<int:pk>/", needs.need_detail, name="need_detail"),
     path("staff/needs/<int:pk>/act/<slug:action>/", needs.need_transition, name="need_transition"),
     path("staff/needs/<int:pk>/reveal-phone/", needs.need_reveal_phone, name="need_reveal_phone"),
+    path("staff/matches/", matches.match_list, name="match_list"),
+    path("staff/matches/<int:pk>/accept/", matches.match_accept, name="match_accept"),
+    path("staff/matches/<int:pk>/reject/", matches.match_reject, name="match_reject"),
     path("staff/resources/", resource_list.resource_list, name="resource_list"),
     path("staff/resources/new/", resource_list.resource_create, name="resource_create"),
     path("staff/resources/<int:pk>/", resource_list.resource_detail, name="resource_detail"),

@@ -33,6 +33,7 @@ from reporting.services.activities import (
     sign_up,
     update_activity,
 )
+from resources.selectors import needs_for
 
 PAGE_SIZE = 25
 DEFAULT_SORT = "-starts_at"
@@ -136,8 +137,26 @@ def activity_create(request):
                 return redirect("reporting:activity_detail", pk=activity.pk)
         status = 400
     else:
-        form = ActivityForm(user=request.user)
+        form = ActivityForm(
+            user=request.user, initial={"organiser": request.user.pk, **_initial_from_need(request)}
+        )
     return render(request, "reporting/activity_form.html", {"form": form}, status=status)
+
+
+def _initial_from_need(request) -> dict:
+    """Prefill from a matched need (?need=): its community, category and title."""
+    need_id = request.GET.get("need", "")
+    if not need_id.isdigit():
+        return {}
+    need = needs_for(request.user).filter(pk=int(need_id)).first()
+    if need is None:
+        return {}
+    return {
+        "need": need.pk,
+        "community": need.community_id,
+        "category": need.category_id,
+        "title": need.title,
+    }
 
 
 @login_required

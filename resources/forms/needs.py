@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.access import Action, areas_for, can
 from portal.models import Area, validate_mobile_phone
 from portal.selectors import communities_by_street
-from resources.models import Channel, NeedCategory, TargetGroup, Urgency
+from resources.models import AvailabilitySlot, Channel, NeedCategory, TargetGroup, Urgency
 from resources.selectors import needs_for
 
 STAFF_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.ONLINE]
@@ -43,6 +43,13 @@ class NeedFieldsMixin(forms.Form):
     )
     target_group = forms.ChoiceField(
         label=_("Who is it for"), choices=TargetGroup.choices, initial=TargetGroup.GENERAL
+    )
+    availability = forms.MultipleChoiceField(
+        label=_("Good times for the help (optional)"),
+        choices=AvailabilitySlot.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Helps us find a volunteer or venue free at those times."),
     )
     requester_name = forms.CharField(
         label=_("Your name"), max_length=50, widget=forms.TextInput(attrs={"autocomplete": "name"})
@@ -172,6 +179,13 @@ class NeedTransitionForm(forms.Form):
     reason = forms.CharField(label=_("Reason or note"), max_length=2000, required=False)
     merge_into = forms.CharField(
         label=_("Merge into (tracking number)"), max_length=20, required=False
+    )
+    rating = forms.TypedChoiceField(
+        label=_("Resident's rating"),
+        choices=[("", "")] + [(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        empty_value=None,
+        required=False,
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -237,6 +237,14 @@ class Need(models.Model):
     def is_special_group(self) -> bool:
         return self.target_group in SPECIAL_GROUPS
 
+    def availability_labels(self) -> list[str]:
+        labels = dict(AvailabilitySlot.choices)
+        return [str(labels.get(slot, slot)) for slot in self.availability or []]
+
+    @property
+    def rating_stars(self) -> str:
+        return "★" * (self.rating or 0) + "☆" * (5 - (self.rating or 0))
+
 
 class AvailabilitySlot(models.TextChoices):
     WEEKDAY_MORNING = "weekday_morning", _("Weekday mornings")

@@ -17,7 +17,7 @@ from portal.access import Action, can
 from portal.errors import IllegalTransition, InvalidInput, PermissionDenied
 from portal.models import Area, User, validate_mobile_phone
 from portal.services import get_setting
-from resources.models import Channel, Need, NeedCategory, TargetGroup, Urgency
+from resources.models import AvailabilitySlot, Channel, Need, NeedCategory, TargetGroup, Urgency
 
 S = Need.Status
 
@@ -111,6 +111,7 @@ def submit_need(
     urgency: int = Urgency.NORMAL,
     grid: Area | None = None,
     address: str = "",
+    availability: list[str] | None = None,
     by: User | None = None,
     now: datetime | None = None,
 ) -> Need:
@@ -123,6 +124,9 @@ def submit_need(
     _validate_intake(community=community, grid=grid, category=category, phone=requester_phone)
     if channel not in Channel.values:
         raise InvalidInput(_("Unknown channel."), field="channel")
+    availability = sorted(set(availability or []))
+    if any(slot not in AvailabilitySlot.values for slot in availability):
+        raise InvalidInput(_("Choose times from the list."), field="availability")
     if by is None:
         if channel != Channel.ONLINE:
             raise InvalidInput(
@@ -152,6 +156,7 @@ def submit_need(
                     requester_name=requester_name.strip(),
                     requester_phone=requester_phone,
                     address=address.strip(),
+                    availability=availability,
                     submitted_at=now,
                     due_at=now + timedelta(hours=hours),
                     created_by=by,
@@ -189,9 +194,13 @@ def transition_need(
     by: User,
     reason: str = "",
     merge_into: Need | None = None,
+    rating: int | None = None,
     now: datetime | None = None,
 ) -> Need:
-    """Apply one state-machine move; an illegal move changes nothing and says why."""
+    """Apply one state-machine move; an illegal move changes nothing and says why.
+
+    ``rating`` (1–5 stars) goes with "evaluate": the resident's verdict on how the need was met.
+    """
     try:
         move = TRANSITIONS[action]
     except KeyError:
@@ -201,6 +210,8 @@ def transition_need(
     reason = (reason or "").strip()
     if move.needs_reason and not reason:
         raise InvalidInput(_("Please give a reason or note for this step."), field="reason")
+    if rating is not None and (action != "evaluate" or rating not in range(1, 6)):
+        raise InvalidInput(_("A rating is 1 to 5 stars, given with the feedback."), field="rating")
     now = now or timezone.now()
     with transaction.atomic():
         # Lock and re-read so that two workers acting at once cannot both move it.
@@ -218,6 +229,8 @@ def transition_need(
             update["resolution"] = reason
         elif action == "evaluate":
             update["evaluation_note"] = reason
+            if rating is not None:
+                update["rating"] = rating
         if action == "merge":
             if merge_into is None:
                 raise InvalidInput(_("Choose the need to merge into."), field="merge_into")
@@ -238,6 +251,8 @@ def transition_need(
             data["note"] = reason
         if merge_into is not None:
             data["merged_into"] = merge_into.tracking_number
+        if rating is not None:
+            data["rating"] = rating
         audit.record(action=f"need.{action}", actor=by, obj=locked, area=locked.area, data=data)
     return locked
 

@@ -39,6 +39,7 @@ from resources.models import BudgetLine, Project, ProjectTask
 from resources.progress import RAG
 from resources.selectors import (
     get_project,
+    needs_for,
     primary_area,
     project_list_for,
     project_rag,
@@ -237,12 +238,28 @@ def _save_project(request, form, save: Callable[[dict[str, Any]], Project], succ
     return redirect("resources:project_detail", pk=project.pk), 200
 
 
+def _initial_from_match(request) -> dict:
+    """Prefill from an accepted match (?need=&resource=): the need, its community and title.
+    Ids outside the user's reach are ignored (the form's scoped choices refuse them anyway)."""
+    need_id, resource_id = request.GET.get("need", ""), request.GET.get("resource", "")
+    if not need_id.isdigit():
+        return {}
+    need = needs_for(request.user).filter(pk=int(need_id)).first()
+    if need is None:
+        return {}
+    initial = {"needs": [need.pk], "area": need.community_id, "title": need.title}
+    if resource_id.isdigit():
+        initial["resources"] = [int(resource_id)]
+    return initial
+
+
 @login_required
 def project_create(request):
     user = request.user
     if not can(user, Action.PROJECT_CHANGE):
         return forbidden(request, _("You cannot create projects."))
-    form = ProjectForm(_posted(request), user=user, initial={"owner": user.pk})
+    initial = {"owner": user.pk, **_initial_from_match(request)}
+    form = ProjectForm(_posted(request), user=user, initial=initial)
     status = 200
     if request.method == "POST":
         response, status = _save_project(

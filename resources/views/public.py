@@ -64,6 +64,7 @@ def need_form(request):
                     requester_name=data["requester_name"],
                     requester_phone=data["requester_phone"],
                     address=data["address"],
+                    availability=data["availability"],
                     by=None,
                 )
             except DomainError as exc:
