@@ -202,7 +202,8 @@ def notify(
     by_id = {user.pk: user for user in recipients if user is not None and user.is_active}
     if not by_id:
         return 0
-    with transaction.atomic():
+    # No savepoint: inside a caller's transaction this is part of its unit of work.
+    with transaction.atomic(savepoint=False):
         already = set(
             Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=by_id).values_list(
                 "recipient_id", flat=True

@@ -19,6 +19,14 @@ def _communities_in_reach(request):
     return areas_for(request.user, Action.NEED_VIEW, levels=[Area.Level.COMMUNITY]).order_by("path")
 
 
+# The "escalated" filter: which escalation levels each choice keeps.
+ESCALATION_FILTERS = {
+    "any": Q(escalation_level__gte=1),
+    "street": Q(escalation_level=1),
+    "district": Q(escalation_level=2),
+}
+
+
 class NeedFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -45,6 +53,16 @@ class NeedFilter(django_filters.FilterSet):
         method="filter_overdue",
         widget=forms.CheckboxInput(attrs={"value": "1"}),
     )
+    escalated = django_filters.ChoiceFilter(
+        label=_("Escalated"),
+        choices=[
+            ("any", _("Escalated (street or district)")),
+            ("street", _("At the street office")),
+            ("district", _("At the district")),
+        ],
+        empty_label=_("Escalated or not"),
+        method="filter_escalated",
+    )
     submitted = django_filters.DateFromToRangeFilter(
         label=_("Submitted between"),
         field_name="submitted_at",
@@ -53,7 +71,16 @@ class NeedFilter(django_filters.FilterSet):
 
     class Meta:
         model = Need
-        fields = ["q", "status", "category", "channel", "target_group", "community", "overdue"]
+        fields = [
+            "q",
+            "status",
+            "category",
+            "channel",
+            "target_group",
+            "community",
+            "overdue",
+            "escalated",
+        ]
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -69,3 +96,7 @@ class NeedFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(status=Need.Status.SUBMITTED, due_at__lt=timezone.now())
+
+    def filter_escalated(self, queryset, name, value):
+        condition = ESCALATION_FILTERS.get(value)
+        return queryset.filter(condition) if condition is not None else queryset

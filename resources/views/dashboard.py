@@ -12,6 +12,7 @@ from portal.access import Action, can
 from portal.errors import PermissionDenied
 from reporting.selectors_enrollment import enrollment_overview
 from resources import selectors
+from resources.selectors_escalation import escalated_panel
 
 
 @login_required
@@ -31,5 +32,6 @@ def dashboard(request):
             "can_create_need": can(user, Action.NEED_CREATE),
             # None without enrollment reach: the tile is then left out.
             "enrollment": enrollment_overview(user=user),
+            "escalated": escalated_panel(user=user),
         },
     )

@@ -17,6 +17,7 @@ from portal.errors import DomainError, PermissionDenied
 from resources.filters.needs import NeedFilter
 from resources.forms.needs import NeedTransitionForm, ProxyNeedForm
 from resources.selectors import get_need, needs_for
+from resources.selectors_escalation import escalation_history
 from resources.services import (
     TRANSITIONS,
     allowed_actions,
@@ -40,6 +41,7 @@ HISTORY_LABELS = {
     "need.reject": gettext_lazy("Rejected"),
     "need.merge": gettext_lazy("Merged"),
     "need.contact_revealed": gettext_lazy("Full phone number viewed"),
+    "need.escalated": gettext_lazy("Escalated: not accepted in time"),
 }
 
 
@@ -86,6 +88,7 @@ def _detail_context(request, need, *, revealed_phone: str = "") -> dict:
     return {
         "need": need,
         "history": events,
+        "escalations": escalation_history(need=need),
         "actions": allowed_actions(need, user),
         "can_reveal": can(user, Action.NEED_REVEAL_CONTACT, area=need.area),
         "revealed_phone": revealed_phone,
