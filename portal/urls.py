@@ -24,4 +24,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("resources.urls")),
     path("", include("reporting.urls")),
+    path("", include("evaluation.urls")),
 ]

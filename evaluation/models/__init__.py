@@ -1,6 +1,7 @@
 """Models of evaluation, one module per concept; import them from ``evaluation.models``."""
 
 from evaluation.models.points import (
+    DEFAULT_RULES,
     RULE_EVENTS,
     AppendOnlyLedgerQuerySet,
     PointAccount,
@@ -11,6 +12,7 @@ from evaluation.models.points import (
 from evaluation.models.rewards import Redemption, RedemptionStatus, Reward
 
 __all__ = [
+    "DEFAULT_RULES",
     "RULE_EVENTS",
     "AppendOnlyLedgerQuerySet",
     "PointAccount",

@@ -3,6 +3,7 @@ import unicodedata
 
 from django.core.management.base import BaseCommand
 
+from evaluation.demo import seed_points_demo
 from portal.demo import DEMO_PASSWORD, SITE_URL, seed_demo
 from portal.models import Role
 
@@ -19,7 +20,8 @@ def _pad(text: str, width: int) -> str:
 class Command(BaseCommand):
     help = (
         "Fill the database with a demo city (areas, needs, resources, projects, party members, "
-        "resident units, enrollments, activities, attendance and service hours) and demo "
+        "resident units, enrollments, activities, attendance, service hours, points and the "
+        "volunteer-service shop) and demo "
         "accounts. Safe to run again: existing demo data is kept and only the accounts are "
         "checked; a city seeded before reporting (报到) existed gets that part added."
     )
@@ -27,9 +29,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         result = seed_demo()
+        points = seed_points_demo()
         elapsed = time.monotonic() - started
-        if result.created:
-            counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
+        if result.created or points.created:
+            counts = ", ".join(f"{n} {what}" for what, n in (result.counts | points.counts).items())
             self.stdout.write(
                 self.style.SUCCESS(f"Demo data created in {elapsed:.1f} s: {counts}.")
             )
