@@ -18,6 +18,7 @@ from resources.filters.needs import NeedFilter
 from resources.forms.needs import NeedTransitionForm, ProxyNeedForm
 from resources.selectors import get_need, needs_for
 from resources.selectors_escalation import escalation_history
+from resources.selectors_matches import matches_of_need
 from resources.services import (
     TRANSITIONS,
     allowed_actions,
@@ -93,6 +94,8 @@ def _detail_context(request, need, *, revealed_phone: str = "") -> dict:
         "can_reveal": can(user, Action.NEED_REVEAL_CONTACT, area=need.area),
         "revealed_phone": revealed_phone,
         "overdue": need.status == need.Status.SUBMITTED and need.due_at < timezone.now(),
+        "matches": matches_of_need(need),
+        "can_decide": can(user, Action.MATCH_DECIDE, area=need.area),
     }
 
 
@@ -122,6 +125,7 @@ def need_transition(request, pk: int, action: str):
             by=request.user,
             reason=form.cleaned_data["reason"],
             merge_into=form.cleaned_data["merge_into"],
+            rating=form.cleaned_data["rating"],
         )
     except PermissionDenied:
         raise
@@ -172,6 +176,7 @@ def need_proxy_create(request):
                     requester_name=data["requester_name"],
                     requester_phone=data["requester_phone"],
                     address=data["address"],
+                    availability=data["availability"],
                     by=request.user,
                 )
             except PermissionDenied:
