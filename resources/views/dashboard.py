@@ -13,6 +13,9 @@ from portal.errors import PermissionDenied
 from reporting.selectors_enrollment import enrollment_overview
 from resources import selectors
 from resources.selectors_escalation import escalated_panel
+from resources.selectors_matches import open_proposals, with_explanations
+
+PROPOSALS_SHOWN = 5
 
 
 @login_required
@@ -23,6 +26,7 @@ def dashboard(request):
     if not can(user, Action.DASHBOARD_VIEW):
         raise PermissionDenied(_("You cannot use the staff dashboard."))
     now = timezone.now()
+    proposals = open_proposals(user=user)
     return render(
         request,
         "resources/dashboard.html",
@@ -33,5 +37,8 @@ def dashboard(request):
             # None without enrollment reach: the tile is then left out.
             "enrollment": enrollment_overview(user=user),
             "escalated": escalated_panel(user=user),
+            "proposals": with_explanations(proposals[:PROPOSALS_SHOWN]),
+            "proposal_count": proposals.count(),
+            "can_decide": can(user, Action.MATCH_DECIDE),
         },
     )

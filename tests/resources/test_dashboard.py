@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from portal.models import Role
 from resources.models import Project, Resource
+from resources.services.matching import match_area
 from tests.factories import (
     NeedFactory,
     ProjectFactory,
@@ -123,8 +124,11 @@ def test_dashboard_query_count_does_not_grow_with_rows(
         due_soon_need(tree["a"], grid=tree["grid_a"])
         NeedFactory(community=tree["a"])
     ResourceFactory.create_batch(5, area=tree["a"])
+    match_area(area=tree["street1"])
     client.force_login(worker)
-    # 12, plus the "escalated" panel's list and the nav's unread-notification count.
-    with django_assert_max_num_queries(14):
+    # 12, plus the "escalated" panel's list, the nav's unread-notification count and the
+    # match proposals (list, count, category names for their explanations).
+    with django_assert_max_num_queries(17):
         response = client.get(URL)
     assert len(response.context["board"].needs_overdue) == 10
+    assert len(response.context["proposals"]) == 5 and response.context["proposal_count"] == 10
