@@ -15,10 +15,11 @@ from portal.access import Action, areas_for
 from portal.models import Area
 
 
-def _communities(request, action: str):
-    if request is None:
+def _communities(user, action: str):
+    """Communities where ``user`` may ``action``, for pickers and filters."""
+    if user is None:
         return Area.objects.none()
-    return areas_for(request.user, action, levels=[Area.Level.COMMUNITY]).order_by("path")
+    return areas_for(user, action, levels=[Area.Level.COMMUNITY]).order_by("path")
 
 
 class PointLedgerFilter(django_filters.FilterSet):
@@ -34,7 +35,9 @@ class PointLedgerFilter(django_filters.FilterSet):
     )
     community = django_filters.ModelChoiceFilter(
         label=_("Community"),
-        queryset=lambda request: _communities(request, Action.POINTS_VIEW),
+        queryset=lambda request: _communities(
+            request.user if request else None, Action.POINTS_VIEW
+        ),
         empty_label=_("All communities"),
     )
     occurred = django_filters.DateFromToRangeFilter(
@@ -86,7 +89,7 @@ class PointRuleForm(forms.Form):
         help_text=_("Most points of this kind a member or unit can earn in one day; empty: none."),
     )
     active = forms.BooleanField(
-        label=_("Active"),
+        label=_("In force"),
         required=False,
         initial=True,
         help_text=_("An inactive rule is kept but ignored; the next rule up the tree applies."),
@@ -122,12 +125,8 @@ class RewardForm(forms.Form):
             # A reward stays in its community's shop.
             del self.fields["community"]
         else:
-            self.fields["community"].queryset = _communities_for_user(user, Action.REWARD_MANAGE)
+            self.fields["community"].queryset = _communities(user, Action.REWARD_MANAGE)
             del self.fields["active"]
-
-
-def _communities_for_user(user, action: str):
-    return areas_for(user, action, levels=[Area.Level.COMMUNITY]).order_by("path")
 
 
 class RedeemForm(forms.Form):

@@ -110,6 +110,11 @@ def catalogue(*, community: Area) -> QuerySet[Reward]:
     )
 
 
+def get_shop_reward(*, member: PartyMember, pk: int) -> Reward:
+    """A reward of the member's home community's shop (on offer or not); 404 otherwise."""
+    return get_object_or_404(Reward, pk=pk, community_id=member.home_community_id)
+
+
 def rewards_for(user: User) -> QuerySet[Reward]:
     """Rewards of the communities whose shop ``user`` manages, on offer first."""
     return scope(

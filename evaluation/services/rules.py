@@ -18,6 +18,7 @@ RULE_LEVELS = (Area.Level.CITY, Area.Level.DISTRICT, Area.Level.STREET, Area.Lev
 
 
 def parse_decimal(value, *, field: str, allow_empty: bool = False) -> Decimal | None:
+    """A finite decimal with at most two places from user input, or InvalidInput on ``field``."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if allow_empty:
             return None

@@ -5,17 +5,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from evaluation.forms import ReasonForm, RedeemForm
-from evaluation.models import Reward
 from evaluation.selectors import (
     balance_of,
     catalogue,
     get_own_redemption,
     get_own_unit,
+    get_shop_reward,
     history_of,
     redemptions_of,
     units_with_balances,
@@ -72,7 +72,7 @@ def redeem(request, pk: int):
     member = member_of(request.user)
     if member is None:
         raise PermissionDenied(_("Only registered party members can redeem points."))
-    reward = get_object_or_404(Reward, pk=pk, community=member.home_community)
+    reward = get_shop_reward(member=member, pk=pk)
     form = RedeemForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("This form has expired; please try again."))

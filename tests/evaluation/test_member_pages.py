@@ -113,7 +113,7 @@ def test_my_points_runs_a_bounded_number_of_queries(
             idempotency_key=uuid.uuid4().hex,
         )
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         response = member_client.get(MY_POINTS)
 
     assert response.status_code == 200
