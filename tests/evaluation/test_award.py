@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from evaluation.models import PointAccount, PointEntry, PointEvent, PointRule
 from evaluation.selectors import balance_of
@@ -328,7 +328,8 @@ def test_a_negative_correction_larger_than_the_balance_is_clamped_at_zero(member
     correction = PointEntry.objects.order_by("-id").first()
     assert correction.points == Decimal("-1.00")
     assert correction.details == {"clamped_from": "-3.00"}
-    assert "below zero" in " ".join(correction.explanation())
+    with translation.override("en"):
+        assert "below zero" in " ".join(correction.explanation())
     assert balance_of(member=member) == Decimal("0.00")
 
 
