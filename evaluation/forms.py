@@ -62,7 +62,9 @@ class PointLedgerFilter(django_filters.FilterSet):
 
 
 class PointRuleForm(forms.Form):
-    area = forms.ModelChoiceField(label=_("Area"), queryset=Area.objects.none())
+    area = forms.ModelChoiceField(
+        label=_("Area"), queryset=Area.objects.none(), empty_label=_("Choose an area")
+    )
     event = forms.ChoiceField(
         label=_("Event"), choices=[(event.value, event.label) for event in RULE_EVENTS]
     )
@@ -103,7 +105,9 @@ class PointRuleForm(forms.Form):
 
 
 class RewardForm(forms.Form):
-    community = forms.ModelChoiceField(label=_("Community"), queryset=Area.objects.none())
+    community = forms.ModelChoiceField(
+        label=_("Community"), queryset=Area.objects.none(), empty_label=_("Choose a community")
+    )
     name = forms.CharField(label=_("Name"), max_length=120)
     description = forms.CharField(
         label=_("Description"),
