@@ -131,8 +131,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         _READ_LISTS | _OVERSIGHT | {Action.DASHBOARD_VIEW, Action.SETTING_CHANGE}
     ),
     Role.AUDITOR: frozenset({Action.AUDIT_VIEW}),
-    # Partner systems reach data only through the API and its own scopes.
-    Role.PARTNER: frozenset(),
+    # Partner systems reach data only through the API, and there each endpoint also demands
+    # one of the client's scopes (portal.api_auth): access = these grants ∩ scopes. Contact
+    # details stay with the community's own workers, so no scope can reveal them here.
+    Role.PARTNER: frozenset(
+        _READ_LISTS
+        | {
+            Action.NEED_CREATE,
+            Action.NEED_PROCESS,
+            Action.RESOURCE_CHANGE,
+            Action.ENROLLMENT_VIEW,
+            Action.SERVICE_VIEW,
+        }
+    ),
 }
 
 ALL_ACTIONS: tuple[str, ...] = tuple(ACTION_LABELS)

@@ -237,3 +237,7 @@ class ScheduledJobAdmin(AuditedModelAdmin):
 
     def audit_area(self, obj, *, deleting=False):
         return None
+
+
+# Partner systems and webhooks (the API) have their own module.
+from portal import admin_partners  # noqa: E402, F401

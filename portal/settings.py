@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -202,10 +204,52 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# The partner API (/api/v1/, docs/api.md): partner API keys, scopes and per-client rates.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["portal.api_auth.PartnerKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["portal.api_auth.HasPartnerScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api_auth.PartnerRateThrottle"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "portal.api_errors.api_exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Baodao partner API",
+    "DESCRIPTION": (
+        "Read and write Baodao (报到) from partner systems: needs, resources, projects, "
+        "activities, service records, matches and enrollments of the areas a partner was "
+        "registered for. Authenticate with `Authorization: Bearer <api key>`; see docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "NeedStatusEnum": "resources.models.NeedStatus",
+        "ResourceStatusEnum": "resources.models.ResourceStatus",
+        "ProjectStatusEnum": "resources.models.ProjectStatus",
+        "MatchStatusEnum": "resources.models.MatchStatus",
+        "ActivityStatusEnum": "reporting.models.ActivityStatus",
+        "CheckInStatusEnum": "reporting.models.CheckIn.Status",
+        "EnrollmentStatusEnum": "reporting.models.EnrollmentStatus",
+        "DeliveryStatusEnum": "portal.models.DeliveryStatus",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api_schema.add_error_responses",
+    ],
+    "SECURITY": [{"partnerKey": []}],
 }
 
 # Celery. With CELERY_BROKER_URL or REDIS_URL: that broker, and Redis (or

@@ -22,6 +22,8 @@ urlpatterns = [
     path("notifications/read-all/", views_notifications.read_all, name="notifications_read_all"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("portal.api")),
+    path("open311/v2/", include("portal.api_open311")),
     path("", include("resources.urls")),
     path("", include("reporting.urls")),
     path("", include("evaluation.urls")),

@@ -17,6 +17,20 @@ from portal.models.core import (
 )
 from portal.models.jobs import JobRun, ScheduledJob
 from portal.models.notifications import Notification
+from portal.models.partners import (
+    IdempotencyRecord,
+    PartnerClient,
+    PartnerConsent,
+    PartnerKey,
+    PartnerScope,
+)
+from portal.models.webhooks import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookEventType,
+    WebhookSubscription,
+)
 
 __all__ = [
     "PHONE_RE",
@@ -25,8 +39,14 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "BaodaoUserManager",
+    "DeliveryStatus",
+    "IdempotencyRecord",
     "JobRun",
     "Notification",
+    "PartnerClient",
+    "PartnerConsent",
+    "PartnerKey",
+    "PartnerScope",
     "Role",
     "RoleAssignment",
     "ScheduledJob",
@@ -35,4 +55,8 @@ __all__ = [
     "mask_id_number",
     "mask_phone",
     "validate_mobile_phone",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookEventType",
+    "WebhookSubscription",
 ]

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit
+from portal import audit, webhooks
 from portal.access import Action, can
 from portal.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 from portal.models import User
@@ -68,6 +68,16 @@ def accept_match(*, match: Match, by: User, now: datetime | None = None) -> Matc
             obj=locked,
             area=need.area,
             data={"need": need.tracking_number, "resource": resource.pk, "score": locked.score},
+        )
+        webhooks.emit(
+            event="match.accepted",
+            area=need.area,
+            payload=lambda: {
+                "id": locked.pk,
+                "need": webhooks.need_payload(need),
+                "resource": resource.pk,
+                "score": locked.score,
+            },
         )
     return locked
 

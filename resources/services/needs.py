@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal import audit
+from portal import audit, webhooks
 from portal.access import Action, can
 from portal.errors import IllegalTransition, InvalidInput, PermissionDenied
 from portal.models import Area, User, validate_mobile_phone
@@ -173,6 +173,11 @@ def submit_need(
                         "due_at": need.due_at.isoformat(),
                     },
                 )
+                webhooks.emit(
+                    event="need.created",
+                    area=need.area,
+                    payload=lambda need=need: webhooks.need_payload(need),
+                )
                 return need
         except IntegrityError:
             # A tracking-number collision (one in ~10^9 a day); draw another.
@@ -254,6 +259,11 @@ def transition_need(
         if rating is not None:
             data["rating"] = rating
         audit.record(action=f"need.{action}", actor=by, obj=locked, area=locked.area, data=data)
+        webhooks.emit(
+            event="need.status_changed",
+            area=locked.area,
+            payload=lambda: {**webhooks.need_payload(locked), "from": previous, "action": action},
+        )
     return locked
 
 

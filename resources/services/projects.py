@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal import audit
+from portal import audit, webhooks
 from portal.access import Action, can
 from portal.errors import IllegalTransition, InvalidInput, PermissionDenied
 from portal.models import Area, RoleAssignment, User
@@ -237,6 +237,17 @@ def transition_project(
         if reason:
             data["note"] = reason
         audit.record(action=f"project.{action}", actor=by, obj=locked, area=locked.area, data=data)
+        if action == "complete":
+            webhooks.emit(
+                event="project.completed",
+                area=locked.area,
+                payload=lambda: {
+                    "id": locked.pk,
+                    "title": locked.title,
+                    "community": locked.area.code,
+                    "completed_at": now.isoformat(),
+                },
+            )
     return locked
 
 

@@ -1,0 +1,28 @@
+"""Background jobs of the platform core: webhook deliveries and their retries. Thin wrappers
+around portal.webhooks; each looks its work up again by id, so running twice is harmless."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from portal import webhooks
+from portal.api_idempotency import purge_expired
+from portal.jobs import JobTask
+
+
+@shared_task(base=JobTask, bind=True, name="portal.deliver_webhook")
+def deliver_webhook(self, delivery_id: int) -> str | None:
+    """One attempt at one delivery; a failed attempt is scheduled again by the delivery itself
+    (``next_attempt_at``) and picked up by ``send_due_webhooks``, not by a Celery retry."""
+    delivery = webhooks.deliver(delivery_id)
+    return delivery.status if delivery else None
+
+
+@shared_task(base=JobTask, bind=True, name="portal.send_due_webhooks")
+def send_due_webhooks(self) -> int:
+    """Every minute: queue the deliveries whose next attempt is due; drop old idempotency keys."""
+    due = webhooks.due_deliveries()
+    for delivery_id in due:
+        deliver_webhook.delay(delivery_id)
+    purge_expired()
+    return len(due)
