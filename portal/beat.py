@@ -13,7 +13,7 @@ import logging
 import time
 
 from celery.beat import ScheduleEntry, Scheduler
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 logger = logging.getLogger("baodao.beat")
@@ -35,7 +35,10 @@ class DatabaseScheduler(Scheduler):
     def _load(self) -> None:
         from portal.models import ScheduledJob
 
-        close_old_connections()
+        # A long-running beat must not keep a connection the database has dropped (outside a
+        # transaction only: inside one, as in tests, closing would break it).
+        if not connection.in_atomic_block:
+            close_old_connections()
         now = timezone.now()
         entries: dict[str, ScheduleEntry] = {}
         for row in ScheduledJob.objects.filter(enabled=True):
