@@ -1,5 +1,6 @@
 """Models of evaluation, one module per concept; import them from ``evaluation.models``."""
 
+from evaluation.models.kpi import Export, ExportStatus, KpiDaily
 from evaluation.models.points import (
     DEFAULT_RULES,
     RULE_EVENTS,
@@ -13,6 +14,9 @@ from evaluation.models.rewards import Redemption, RedemptionStatus, Reward
 
 __all__ = [
     "DEFAULT_RULES",
+    "Export",
+    "ExportStatus",
+    "KpiDaily",
     "RULE_EVENTS",
     "AppendOnlyLedgerQuerySet",
     "PointAccount",
