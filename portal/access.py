@@ -124,8 +124,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             Action.JOB_RUN,
         }
     ),
+    # Districts receive needs escalated past the street's clock, so they can act on them.
     Role.DISTRICT_OFFICIAL: frozenset(
-        _READ_LISTS | _OVERSIGHT | {Action.DASHBOARD_VIEW, Action.SETTING_CHANGE}
+        _READ_LISTS
+        | _OVERSIGHT
+        | {Action.DASHBOARD_VIEW, Action.SETTING_CHANGE, Action.NEED_PROCESS}
     ),
     Role.CITY_ADMIN: frozenset(
         _READ_LISTS | _OVERSIGHT | {Action.DASHBOARD_VIEW, Action.SETTING_CHANGE}

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from portal.errors import IllegalTransition, InvalidInput, PermissionDenied
-from portal.models import AuditEvent, Role, Setting
+from portal.models import Area, AuditEvent, Role, Setting
 from resources.models import Channel, Need
 from resources.services.needs import (
     TRANSITIONS,
@@ -15,7 +15,7 @@ from resources.services.needs import (
     submit_need,
     transition_need,
 )
-from tests.factories import NeedFactory, category, user_with_role
+from tests.factories import AreaFactory, NeedFactory, category, user_with_role
 
 S = Need.Status
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -433,15 +433,20 @@ def test_a_worker_of_b_cannot_process_needs_of_a(tree, worker_b):
     assert not AuditEvent.objects.exists()
 
 
-def test_a_district_official_only_reads_needs(tree):
+def test_a_district_official_can_act_on_needs_that_reach_the_district(tree):
+    # Escalation takes a need past the street's clock to the district, which must be able
+    # to accept it; an official of another district cannot.
     official = user_with_role(Role.DISTRICT_OFFICIAL, tree["district"])
+    other = AreaFactory(level=Area.Level.DISTRICT, parent=tree["city"])
+    outsider = user_with_role(Role.DISTRICT_OFFICIAL, other)
     need = need_in(S.SUBMITTED, tree["a"])
 
     with pytest.raises(PermissionDenied):
-        transition_need(need=need, action="accept", by=official)
+        transition_need(need=need, action="accept", by=outsider)
+    transition_need(need=need, action="accept", by=official)
 
     need.refresh_from_db()
-    assert need.status == S.SUBMITTED
+    assert need.status == S.ACCEPTED
 
 
 def test_permission_is_checked_before_the_reason(tree, worker_b):
