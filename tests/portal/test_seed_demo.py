@@ -375,3 +375,23 @@ def test_the_unit_account_is_the_contact_of_a_confirmed_unit(demo):
     unit = ResidentUnit.objects.get(contact__username="unit")
     assert unit.community.code == FIRST_COMMUNITY
     assert unit.enrollments.get().status == Enrollment.Status.CONFIRMED
+
+
+@pytest.mark.django_db
+def test_nightly_matching_on_the_demo_puts_explained_proposals_on_the_dashboard(demo, client):
+    from portal.models import JobRun
+    from resources.models import Match
+
+    out = StringIO()
+    call_command("run_job", "matching", stdout=out)
+    runs = JobRun.objects.filter(job="matching", status=JobRun.Status.SUCCEEDED)
+    assert runs.count() == 4  # one per street
+    for run in runs:
+        assert run.counts["optimal_total"] >= run.counts["greedy_total"]
+    proposed = Match.objects.filter(status=Match.Status.PROPOSED)
+    assert proposed.count() >= 20
+    assert all(match.reasons for match in proposed)
+    client.force_login(User.objects.get(username="worker"))
+    response = client.get("/staff/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.context["proposals"]
+    assert "类别契合" in response.content.decode()
