@@ -1,5 +1,12 @@
 """Models of evaluation, one module per concept; import them from ``evaluation.models``."""
 
+from evaluation.models.annual import (
+    MAX_ADJUSTMENT,
+    EvaluationAdjustment,
+    EvaluationPublication,
+    EvaluationResult,
+    EvaluationScheme,
+)
 from evaluation.models.kpi import Export, ExportStatus, KpiDaily
 from evaluation.models.points import (
     DEFAULT_RULES,
@@ -10,10 +17,16 @@ from evaluation.models.points import (
     PointEvent,
     PointRule,
 )
+from evaluation.models.ratings import Rating
 from evaluation.models.rewards import Redemption, RedemptionStatus, Reward
 
 __all__ = [
     "DEFAULT_RULES",
+    "MAX_ADJUSTMENT",
+    "EvaluationAdjustment",
+    "EvaluationPublication",
+    "EvaluationResult",
+    "EvaluationScheme",
     "Export",
     "ExportStatus",
     "KpiDaily",
@@ -23,6 +36,7 @@ __all__ = [
     "PointEntry",
     "PointEvent",
     "PointRule",
+    "Rating",
     "Redemption",
     "RedemptionStatus",
     "Reward",
