@@ -46,18 +46,13 @@ def match_area(
 @shared_task(base=JobTask, bind=True, name="resources.response_clock")
 def response_clock(self, run_key: str = "", trigger: str = JobRun.Trigger.SCHEDULE) -> int | None:
     """Every 15 minutes: escalate needs whose clock ran out, warn about those close to it."""
-    from resources.services.escalation import escalate_overdue_needs, warn_needs_due_soon
-
-    def work(run: JobRun) -> dict:
-        counts = dict(escalate_overdue_needs())
-        counts.update({f"warned_{k}": v for k, v in warn_needs_due_soon().items()})
-        return counts
+    from resources.services.escalation import run_response_clock
 
     run = run_job(
         job="response_clock",
         run_key=run_key or slot_key(),
         trigger=trigger,
         task_id=self.request.id or "",
-        work=work,
+        work=lambda run: run_response_clock(),
     )
     return run.pk if run else None

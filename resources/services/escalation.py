@@ -279,3 +279,13 @@ def warn_needs_due_soon(*, now: datetime | None = None) -> dict[str, int]:
             counts["needs"] += 1
             counts["notified"] += notified
     return counts
+
+
+def run_response_clock(*, now: datetime | None = None) -> dict[str, int]:
+    """One tick of the response clock: escalate what ran out, warn about what is about to.
+
+    The counts of both, as the 15-minute job records them.
+    """
+    counts = dict(escalate_overdue_needs(now=now))
+    counts.update({f"warned_{key}": value for key, value in warn_needs_due_soon(now=now).items()})
+    return counts

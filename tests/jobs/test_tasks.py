@@ -62,3 +62,21 @@ def test_the_task_base_acknowledges_late_and_backs_off():
     task = tasks.match_area
     assert task.acks_late and task.reject_on_worker_lost
     assert task.retry_backoff and task.max_retries >= 3
+
+
+def test_the_response_clock_task_escalates_once_per_quarter_hour(tree):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from resources.models import Need
+
+    submitted = timezone.now() - timedelta(hours=30)
+    need = NeedFactory(
+        community=tree["a"], submitted_at=submitted, due_at=submitted + timedelta(hours=24)
+    )
+    first = tasks.response_clock.delay(run_key="2026-11-26T10:15").get()
+    assert tasks.response_clock.delay(run_key="2026-11-26T10:15").get() is None
+    run = JobRun.objects.get(pk=first)
+    assert run.job == "response_clock" and run.counts["street"] == 1
+    assert Need.objects.get(pk=need.pk).escalation_level == 1

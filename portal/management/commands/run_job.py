@@ -34,14 +34,9 @@ def _points():
 
 
 def _response_clock():
-    from resources.services.escalation import escalate_overdue_needs, warn_needs_due_soon
+    from resources.services.escalation import run_response_clock
 
-    def work(run):
-        counts = dict(escalate_overdue_needs())
-        counts.update({f"warned_{k}": v for k, v in warn_needs_due_soon().items()})
-        return counts
-
-    return work
+    return lambda run: run_response_clock()
 
 
 class Command(BaseCommand):
