@@ -45,6 +45,10 @@ class Action:
     JOB_RUN = "job.run"
     POINTS_VIEW = "points.view"
     REWARD_MANAGE = "reward.manage"
+    EVALUATION_RESULTS = "evaluation.results"
+    EVALUATION_VIEW = "evaluation.view"
+    EVALUATION_ADJUST = "evaluation.adjust"
+    EVALUATION_PUBLISH = "evaluation.publish"
 
 
 ACTION_LABELS = {
@@ -72,6 +76,12 @@ ACTION_LABELS = {
     Action.JOB_RUN: _("Run matching on demand"),
     Action.POINTS_VIEW: _("View the points ledger of members and units"),
     Action.REWARD_MANAGE: _("Manage the rewards catalogue and confirm redemptions"),
+    Action.EVALUATION_RESULTS: _("See published annual evaluation results and red/black lists"),
+    Action.EVALUATION_VIEW: _(
+        "See annual evaluation results before publication, with breakdowns and exports"
+    ),
+    Action.EVALUATION_ADJUST: _("Compute annual evaluations and adjust scores with a reason"),
+    Action.EVALUATION_PUBLISH: _("Publish a street's annual evaluation results"),
 }
 
 _READ_LISTS = {Action.NEED_VIEW, Action.RESOURCE_VIEW, Action.PROJECT_VIEW, Action.ACTIVITY_VIEW}
@@ -81,6 +91,8 @@ _OVERSIGHT = {
     Action.SERVICE_VIEW,
     Action.POINTS_VIEW,
     Action.JOB_VIEW,
+    Action.EVALUATION_VIEW,
+    Action.EVALUATION_RESULTS,
 }
 _COMMUNITY_STAFF = (
     _READ_LISTS
@@ -103,9 +115,12 @@ _COMMUNITY_STAFF = (
 
 # role -> actions it grants in its area and below. The one table that decides access.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.MEMBER: frozenset(_READ_LISTS),
-    Role.UNIT_ADMIN: frozenset(_READ_LISTS),
-    Role.GRID_WORKER: frozenset(_READ_LISTS | {Action.NEED_CREATE, Action.DASHBOARD_VIEW}),
+    # Members and units see the published evaluation of the area they belong to.
+    Role.MEMBER: frozenset(_READ_LISTS | {Action.EVALUATION_RESULTS}),
+    Role.UNIT_ADMIN: frozenset(_READ_LISTS | {Action.EVALUATION_RESULTS}),
+    Role.GRID_WORKER: frozenset(
+        _READ_LISTS | {Action.NEED_CREATE, Action.DASHBOARD_VIEW, Action.EVALUATION_RESULTS}
+    ),
     Role.COMMUNITY_WORKER: frozenset(_COMMUNITY_STAFF),
     Role.COMMUNITY_SECRETARY: frozenset(_COMMUNITY_STAFF | {Action.PROJECT_APPROVE}),
     # Street officers handle escalated needs and approve projects, but exact contact details
@@ -122,6 +137,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             Action.DASHBOARD_VIEW,
             Action.MATCH_DECIDE,
             Action.JOB_RUN,
+            Action.EVALUATION_ADJUST,
+            Action.EVALUATION_PUBLISH,
         }
     ),
     # Districts receive needs escalated past the street's clock, so they can act on them.
@@ -173,6 +190,11 @@ AREA_PATH_LOOKUP: dict[str, str] = {
     "evaluation.pointrule": "area__path",
     "evaluation.reward": "community__path",
     "evaluation.redemption": "reward__community__path",
+    "evaluation.evaluationscheme": "area__path",
+    "evaluation.evaluationresult": "community__path",
+    "evaluation.evaluationadjustment": "community__path",
+    "evaluation.evaluationpublication": "street__path",
+    "evaluation.rating": "community__path",
 }
 
 
@@ -225,6 +247,32 @@ def scope(queryset: models.QuerySet, user, action: str) -> models.QuerySet:
     condition = Q()
     for path in paths:
         condition |= Q(**{f"{lookup}__startswith": path})
+    return queryset.filter(condition)
+
+
+def scope_audience(queryset: models.QuerySet, user, action: str) -> models.QuerySet:
+    """Narrow ``queryset`` to records addressed to an area ``user`` belongs to.
+
+    For what an area publishes to its people (a street's evaluation results): the records
+    ``scope`` gives, plus those of the areas above the user's assignments, so that a member
+    of a community sees what its street published. Empty when ``user`` lacks ``action``.
+    """
+    label = queryset.model._meta.label_lower
+    try:
+        lookup = AREA_PATH_LOOKUP[label]
+    except KeyError:
+        raise LookupError(f"{label} is not registered in portal.access.AREA_PATH_LOOKUP") from None
+    paths = reach(user, action)
+    if not paths:
+        return queryset.none()
+    above: set[str] = set()
+    condition = Q()
+    for path in paths:
+        condition |= Q(**{f"{lookup}__startswith": path})
+        parts = path.rstrip("/").split("/")
+        above.update("/".join(parts[:i]) + "/" for i in range(1, len(parts)))
+    if above:
+        condition |= Q(**{f"{lookup}__in": sorted(above)})
     return queryset.filter(condition)
 
 

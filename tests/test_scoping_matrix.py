@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from evaluation.models import PointEntry, PointEvent, Reward
+from evaluation.models import EvaluationResult, PointEntry, PointEvent, Reward
 from portal import audit
 from portal.access import ALL_ACTIONS, PERMISSIONS, Action, can, scope
 from portal.models import Area, AuditEvent, JobRun, Role, Setting
@@ -205,6 +205,28 @@ def _rewards(areas):
     }
 
 
+def _evaluation_results(areas):
+    return {
+        key: EvaluationResult.objects.create(
+            year=2026,
+            member=_member(areas[key]),
+            community=areas[key],
+            street=areas[key].parent,
+            score_input_output=50,
+            score_satisfaction=50,
+            score_social_benefit=50,
+            score_sustainability=50,
+            computed_score=50,
+            final_score=50,
+            passed=False,
+            community_rank=1,
+            street_rank=1,
+            computed_at=timezone.now(),
+        )
+        for key in COMMUNITIES
+    }
+
+
 # Which model stands for each action, and how to populate it across the world.
 MODEL_FOR_ACTION = {
     "need": (Need, _needs),
@@ -221,6 +243,7 @@ MODEL_FOR_ACTION = {
     "job": (JobRun, _job_runs),
     "points": (PointEntry, _point_entries),
     "reward": (Reward, _rewards),
+    "evaluation": (EvaluationResult, _evaluation_results),
 }
 
 
