@@ -1,7 +1,7 @@
 """Accepting and rejecting proposals: the need moves, capacity is held, reasons are kept."""
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 from portal.models import AuditEvent
@@ -46,7 +46,7 @@ def test_a_resource_with_no_capacity_left_cannot_be_accepted(tree, worker):
     resource = ResourceFactory(area=tree["a"], capacity=1, categories=[category("meals")])
     accept_match(match=_proposal(tree["a"], resource), by=worker)
     second = _proposal(tree["a"], resource)
-    with pytest.raises(Conflict, match="no capacity left"):
+    with translation.override("en"), pytest.raises(Conflict, match="no capacity left"):
         accept_match(match=second, by=worker)
     second.refresh_from_db()
     assert second.status == Match.Status.PROPOSED
