@@ -4,7 +4,10 @@ and the OpenAPI schema with its interactive docs. Guide: docs/api.md."""
 from __future__ import annotations
 
 import django_filters
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import mixins, serializers, status
@@ -18,10 +21,12 @@ from portal.access import Action, scope
 from portal.api_base import (
     IDEMPOTENCY_PARAMETER,
     AreaWithinFilter,
+    IdFilter,
     PartnerReadOnlyViewSet,
     PartnerViewSetMixin,
 )
 from portal.api_clients import client_areas
+from portal.api_errors import error_body
 from portal.models import (
     Area,
     DeliveryStatus,
@@ -202,7 +207,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 class WebhookDeliveryFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
-    subscription = django_filters.NumberFilter(field_name="subscription_id")
+    subscription = IdFilter(field_name="subscription_id")
     event_type = django_filters.ChoiceFilter(
         field_name="event__event_type", choices=WebhookEventType.choices
     )
@@ -241,6 +246,12 @@ class WebhookDeliveryViewSet(PartnerReadOnlyViewSet):
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
+@csrf_exempt  # the API uses keys, not cookies; any method gets the same JSON 404
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    """An unknown URL under /api/v1/ (or an id that cannot be one)."""
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
 router = SimpleRouter()
 router.register("areas", AreaViewSet, basename="area")
 router.register("need-categories", NeedCategoryViewSet, basename="need-category")
@@ -261,4 +272,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("me/", MeView.as_view(), name="me"),
     path("", include(router.urls)),
+    # Anything else under /api/v1/ is a 404 in the API's own JSON shape, not an HTML page.
+    re_path(r"^[\s\S]*$", not_found, name="not_found"),
 ]

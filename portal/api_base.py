@@ -4,6 +4,7 @@ cursor pagination, sparse fieldsets and the filters common to the lists."""
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -75,6 +76,8 @@ class PartnerViewSetMixin:
     pagination_class = PartnerCursorPagination
     read_scope: str | None = None
     write_scope: str | None = None
+    # Ids are positive integers that fit a bigint; anything else is a JSON 404 (portal.api).
+    lookup_value_regex = r"[0-9]{1,18}"
 
     @property
     def client(self):
@@ -153,6 +156,17 @@ class AreaWithinFilter(django_filters.CharFilter):
         if area is None:
             return qs.none()
         return qs.filter(**{f"{self.path_lookup}__startswith": area.path})
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A record id: a whole number that fits the database's bigint."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)
 
 
 class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):

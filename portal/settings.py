@@ -235,6 +235,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Sparse fieldsets (?fields=) may leave out any field of a response.
+    "COMPONENT_NO_READ_ONLY_REQUIRED": True,
     "ENUM_NAME_OVERRIDES": {
         "NeedStatusEnum": "resources.models.NeedStatus",
         "ResourceStatusEnum": "resources.models.ResourceStatus",

@@ -12,6 +12,7 @@ from portal.access import Action, scope
 from portal.api_base import (
     FIELDS_PARAMETER,
     AreaWithinFilter,
+    IdFilter,
     PartnerReadOnlyViewSet,
     SparseFieldsMixin,
 )
@@ -116,8 +117,8 @@ class CheckInSerializer(serializers.ModelSerializer):
 
 class CheckInFilter(django_filters.FilterSet):
     area = AreaWithinFilter(path_lookup="activity__community__path")
-    activity = django_filters.NumberFilter(field_name="activity_id")
-    member = django_filters.NumberFilter(field_name="member_id")
+    activity = IdFilter(field_name="activity_id")
+    member = IdFilter(field_name="member_id")
     status = django_filters.ChoiceFilter(choices=CheckIn.Status.choices)
     checked_in = django_filters.IsoDateTimeFromToRangeFilter(field_name="checked_in_at")
 
@@ -175,8 +176,8 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
 
 class ServiceRecordFilter(django_filters.FilterSet):
     area = AreaWithinFilter(path_lookup="community__path")
-    member = django_filters.NumberFilter(field_name="member_id")
-    activity = django_filters.NumberFilter(field_name="activity_id")
+    member = IdFilter(field_name="member_id")
+    activity = IdFilter(field_name="activity_id")
     service_date = django_filters.DateFromToRangeFilter()
     created_since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
@@ -244,7 +245,7 @@ class EnrollmentSerializer(SparseFieldsMixin, serializers.ModelSerializer):
 
 class EnrollmentFilter(django_filters.FilterSet):
     area = AreaWithinFilter(path_lookup="community__path")
-    year = django_filters.NumberFilter()
+    year = IdFilter(min_value=2000, max_value=2100)
     status = django_filters.MultipleChoiceFilter(choices=EnrollmentStatus.choices)
 
     class Meta:

@@ -16,6 +16,7 @@ from portal.api_base import (
     FIELDS_PARAMETER,
     IDEMPOTENCY_PARAMETER,
     AreaWithinFilter,
+    IdFilter,
     PartnerReadOnlyViewSet,
     SparseFieldsMixin,
     UpdatedSinceFilter,
@@ -46,7 +47,7 @@ def mask_name(name: str) -> str:
 
 
 class NeedCategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = NeedCategory
@@ -322,8 +323,8 @@ class MatchSerializer(serializers.ModelSerializer):
 class MatchFilter(django_filters.FilterSet):
     area = AreaWithinFilter(path_lookup="need__area__path")
     status = django_filters.MultipleChoiceFilter(choices=MatchStatus.choices)
-    need = django_filters.NumberFilter(field_name="need_id")
-    resource = django_filters.NumberFilter(field_name="resource_id")
+    need = IdFilter(field_name="need_id")
+    resource = IdFilter(field_name="resource_id")
     proposed = django_filters.IsoDateTimeFromToRangeFilter(field_name="proposed_at")
 
     class Meta:

@@ -1,0 +1,26 @@
+import pytest
+
+from tests.api.conftest import api_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_partner_over_its_rate_gets_429_with_retry_after(tree, make_partner):
+    _client, key = make_partner("a", rate_per_minute=2)
+    api = api_for(key)
+
+    statuses = [api.get("/api/v1/needs/").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    response = api.get("/api/v1/needs/")
+    assert response.json()["error"]["code"] == "throttled"
+    assert 1 <= int(response["Retry-After"]) <= 60
+
+
+def test_one_partners_rate_does_not_hold_back_another(tree, make_partner):
+    _slow, slow_key = make_partner("a", rate_per_minute=1)
+    _other, other_key = make_partner("a", rate_per_minute=1)
+    api_for(slow_key).get("/api/v1/needs/")
+
+    assert api_for(slow_key).get("/api/v1/needs/").status_code == 429
+    assert api_for(other_key).get("/api/v1/needs/").status_code == 200
