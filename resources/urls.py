@@ -1,6 +1,14 @@
 from django.urls import path
 
-from resources.views import dashboard, matches, needs, projects, public, resource_list
+from resources.views import (
+    dashboard,
+    matches,
+    needs,
+    projects,
+    public,
+    public_rating,
+    resource_list,
+)
 
 app_name = "resources"
 
@@ -9,6 +17,8 @@ urlpatterns = [
     path("needs/new/", public.need_form, name="public_need_form"),
     path("needs/submitted/", public.need_submitted, name="need_submitted"),
     path("track/", public.track_need, name="track_need"),
+    path("track/rate/", public_rating.rate_need, name="rate_need"),
+    path("track/rate-project/", public_rating.rate_project, name="rate_project"),
     # Staff.
     path("staff/", dashboard.dashboard, name="dashboard"),
     path("staff/needs/", needs.need_list, name="need_list"),

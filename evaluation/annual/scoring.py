@@ -145,6 +145,8 @@ class SubjectFigures:
     special_group_needs: int = 0
     active_months: int = 0
     consecutive_years: int = 0
+    # How many ratings make up ``mean_rating`` (shown with it; not an indicator).
+    ratings_count: int = 0
 
     def value(self, code: str) -> Decimal | None:
         raw = getattr(self, code)

@@ -15,6 +15,7 @@ from resources.forms.needs import PublicNeedForm, TrackForm
 from resources.models import Need
 from resources.selectors import find_by_tracking
 from resources.services import submit_need
+from resources.views.public_rating import rating_context
 
 SESSION_KEY = "resources.need_submitted"
 # How long the confirmation page stays available after a submission (a refresh still works).
@@ -125,6 +126,36 @@ def _timeline(need: Need) -> list[tuple[str, datetime]]:
     return [(label, at) for label, at in steps if label and at]
 
 
+def render_track_page(
+    request,
+    *,
+    form: TrackForm,
+    need: Need | None = None,
+    not_found: bool = False,
+    phone_last4: str = "",
+    notice: str = "",
+    notice_kind: str = "success",
+    status: int = 200,
+    rate_form=None,
+):
+    """The tracking page: the lookup form, the need found, and the rating forms it offers."""
+    context = {
+        "form": form,
+        "need": need,
+        "not_found": not_found,
+        "timeline": _timeline(need) if need else [],
+        "overdue": bool(
+            need and need.status == Need.Status.SUBMITTED and need.due_at < timezone.now()
+        ),
+        "notice": notice,
+        "notice_kind": notice_kind,
+        **rating_context(need, phone_last4=phone_last4),
+    }
+    if rate_form is not None:
+        context["rate_form"] = rate_form
+    return render(request, "resources/public_track.html", context, status=status)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def track_need(request):
@@ -144,17 +175,11 @@ def track_need(request):
     else:
         # A link from the confirmation page may prefill the number; the digits are never in a URL.
         form = TrackForm(initial={"tracking_number": request.GET.get("number", "")[:20]})
-    return render(
+    return render_track_page(
         request,
-        "resources/public_track.html",
-        {
-            "form": form,
-            "need": need,
-            "not_found": not_found,
-            "timeline": _timeline(need) if need else [],
-            "overdue": bool(
-                need and need.status == Need.Status.SUBMITTED and need.due_at < timezone.now()
-            ),
-        },
+        form=form,
+        need=need,
+        not_found=not_found,
+        phone_last4=form.cleaned_data["phone_last4"] if need else "",
         status=400 if request.method == "POST" and form.errors else 200,
     )
