@@ -190,6 +190,8 @@ AREA_PATH_LOOKUP: dict[str, str] = {
     "evaluation.pointrule": "area__path",
     "evaluation.reward": "community__path",
     "evaluation.redemption": "reward__community__path",
+    "evaluation.kpidaily": "area__path",
+    "evaluation.export": "area__path",
     "evaluation.evaluationscheme": "area__path",
     "evaluation.evaluationresult": "community__path",
     "evaluation.evaluationadjustment": "community__path",

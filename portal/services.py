@@ -78,6 +78,31 @@ SETTING_SPECS: dict[str, SettingSpec] = {
         Decimal("0.01"),
         Decimal("0.50"),
     ),
+    **{
+        f"kpi.target.{code}": SettingSpec(label, Decimal, Decimal("0"), Decimal("100"))
+        for code, label in [
+            ("need_response_rate", gettext_lazy("KPI target: need response rate (%)")),
+            ("closed_loop_rate", gettext_lazy("KPI target: closed-loop rate (%)")),
+            ("resident_satisfaction", gettext_lazy("KPI target: resident satisfaction (%)")),
+            ("member_enrollment_rate", gettext_lazy("KPI target: member enrollment rate (%)")),
+            ("member_participation", gettext_lazy("KPI target: member participation (%)")),
+            ("unit_docking_rate", gettext_lazy("KPI target: unit docking rate (%)")),
+            ("resource_utilisation", gettext_lazy("KPI target: resource utilisation (%)")),
+            ("matching_coverage", gettext_lazy("KPI target: matching coverage (%)")),
+            ("matching_accuracy", gettext_lazy("KPI target: matching accuracy (%)")),
+            ("special_group_coverage", gettext_lazy("KPI target: special-group coverage (%)")),
+            (
+                "dispute_mediation_success",
+                gettext_lazy("KPI target: dispute mediation success (%)"),
+            ),
+        ]
+    },
+    "kpi.target.need_response_time": SettingSpec(
+        gettext_lazy("KPI target: median need response time (hours)"),
+        Decimal,
+        Decimal("1"),
+        Decimal("720"),
+    ),
 }
 
 

@@ -310,6 +310,19 @@ BAODAO_DEFAULTS = {
     "matching.weight_waiting": 1,
     "matching.weight_special_group": 2,
     "matching.max_candidates": 20,
+    # KPI targets (evaluation.kpi.definitions): percentages, and hours for the response time.
+    "kpi.target.need_response_rate": "95",
+    "kpi.target.need_response_time": "24",
+    "kpi.target.closed_loop_rate": "85",
+    "kpi.target.resident_satisfaction": "90",
+    "kpi.target.member_enrollment_rate": "100",
+    "kpi.target.member_participation": "90",
+    "kpi.target.unit_docking_rate": "85",
+    "kpi.target.resource_utilisation": "75",
+    "kpi.target.matching_coverage": "60",
+    "kpi.target.matching_accuracy": "85",
+    "kpi.target.special_group_coverage": "80",
+    "kpi.target.dispute_mediation_success": "75",
 }
 
 # Where notifications go besides the in-app inbox (portal.notify): dotted paths of channel

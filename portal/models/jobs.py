@@ -28,6 +28,7 @@ JOB_LABELS = {
     "matching": _("Need–resource matching"),
     "points": _("Points"),
     "response_clock": _("Response clock"),
+    "kpi_rollup": _("KPI roll-ups"),
 }
 
 
