@@ -262,13 +262,15 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "").strip() or REDIS_URL
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "").strip() or REDIS_URL
 CELERY_EMBEDDED_DIR = VAR_DIR / "celery"
 if not CELERY_BROKER_URL:
-    for folder in ("queue", "processed", "results"):
+    for folder in ("queue", "processed", "control", "results"):
         (CELERY_EMBEDDED_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_EMBEDDED_DIR / "queue"),
         "data_folder_out": str(CELERY_EMBEDDED_DIR / "queue"),
         "processed_folder": str(CELERY_EMBEDDED_DIR / "processed"),
+        # Broadcast (worker control) messages; kombu's default is ./control in the checkout.
+        "control_folder": str(CELERY_EMBEDDED_DIR / "control"),
         "store_processed": False,
     }
 if not CELERY_RESULT_BACKEND:
