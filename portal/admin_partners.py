@@ -132,8 +132,11 @@ class PartnerClientAdmin(admin.ModelAdmin):
         request._issued_partner_key = issued.key
 
     def save_related(self, request, form, formsets, change):
-        # Areas and keys are written by the services; nothing else is related.
-        return None
+        # Areas and keys are written by the services; the key inline is read-only, so saving
+        # its formset changes nothing (the admin's change message reads what it saved).
+        for formset in formsets:
+            formset.instance = PartnerClient.objects.get(pk=form.instance.pk)
+            formset.save()
 
     def response_add(self, request, obj, post_url_continue=None):
         key = getattr(request, "_issued_partner_key", None)

@@ -3,9 +3,13 @@ cursor pagination, sparse fieldsets and the filters common to the lists."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField, RangeField
+from django_filters.widgets import DateRangeWidget
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
@@ -169,7 +173,38 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(**kwargs)
 
 
-class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601, turned into UTC: an offset the database cannot store (``-23:54``) or a moment
+    outside the calendar after conversion is a 400, not a database error."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcIsoDateTimeRangeField(RangeField):
+    widget = DateRangeWidget
+
+    def __init__(self, *args, **kwargs):
+        super().__init__((UtcIsoDateTimeField(), UtcIsoDateTimeField()), *args, **kwargs)
+
+
+class DateTimeRangeFilter(django_filters.IsoDateTimeFromToRangeFilter):
+    """``<name>_after`` / ``<name>_before``, ISO 8601 moments."""
+
+    field_class = UtcIsoDateTimeRangeField
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
+class UpdatedSinceFilter(DateTimeFilter):
     def __init__(self, *, field_name: str = "updated_at", **kwargs):
         kwargs.setdefault("lookup_expr", "gte")
         kwargs.setdefault("label", _("Changed at or after (ISO 8601)"))

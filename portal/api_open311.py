@@ -18,7 +18,7 @@ Errors follow the spec: a list of ``{"code": <HTTP status>, "description": "..."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -242,7 +242,8 @@ class RequestsView(Open311View):
             if params.get(name):
                 try:
                     moment = datetime.fromisoformat(params[name].replace("Z", "+00:00"))
-                except ValueError:
+                    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+                except (ValueError, OverflowError):
                     raise InvalidInput(_("Dates are ISO 8601."), field=name) from None
                 needs = needs.filter(**{f"submitted_at__{lookup}": moment})
         rows = needs.order_by("-submitted_at", "-id")[:MAX_REQUESTS]

@@ -12,6 +12,8 @@ from portal.access import Action, scope
 from portal.api_base import (
     FIELDS_PARAMETER,
     AreaWithinFilter,
+    DateTimeFilter,
+    DateTimeRangeFilter,
     IdFilter,
     PartnerReadOnlyViewSet,
     SparseFieldsMixin,
@@ -69,7 +71,7 @@ class ActivityFilter(django_filters.FilterSet):
     area = AreaWithinFilter(path_lookup="community__path")
     status = django_filters.ChoiceFilter(choices=ActivityStatus.choices)
     category = django_filters.CharFilter(field_name="category__code")
-    starts = django_filters.IsoDateTimeFromToRangeFilter(field_name="starts_at")
+    starts = DateTimeRangeFilter(field_name="starts_at")
 
     class Meta:
         model = Activity
@@ -120,7 +122,7 @@ class CheckInFilter(django_filters.FilterSet):
     activity = IdFilter(field_name="activity_id")
     member = IdFilter(field_name="member_id")
     status = django_filters.ChoiceFilter(choices=CheckIn.Status.choices)
-    checked_in = django_filters.IsoDateTimeFromToRangeFilter(field_name="checked_in_at")
+    checked_in = DateTimeRangeFilter(field_name="checked_in_at")
 
     class Meta:
         model = CheckIn
@@ -179,7 +181,7 @@ class ServiceRecordFilter(django_filters.FilterSet):
     member = IdFilter(field_name="member_id")
     activity = IdFilter(field_name="activity_id")
     service_date = django_filters.DateFromToRangeFilter()
-    created_since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_since = DateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = ServiceRecord

@@ -16,6 +16,7 @@ from portal.api_base import (
     FIELDS_PARAMETER,
     IDEMPOTENCY_PARAMETER,
     AreaWithinFilter,
+    DateTimeRangeFilter,
     IdFilter,
     PartnerReadOnlyViewSet,
     SparseFieldsMixin,
@@ -52,6 +53,7 @@ class NeedCategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = NeedCategory
         fields = ["id", "code", "name", "parent", "sort_order", "is_active"]
+        read_only_fields = fields
 
 
 @extend_schema_view(
@@ -75,9 +77,9 @@ class NeedCategoryViewSet(PartnerReadOnlyViewSet):
 class NeedSerializer(SparseFieldsMixin, serializers.ModelSerializer):
     """A need as partners see it: the requester's name and phone masked, no address."""
 
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    community = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    grid = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    category = serializers.CharField(source="category.code", read_only=True)
+    community = serializers.CharField(source="community.code", read_only=True)
+    grid = serializers.CharField(source="grid.code", read_only=True, allow_null=True)
     area = serializers.SerializerMethodField()
     requester_name = serializers.SerializerMethodField()
     requester_phone = serializers.SerializerMethodField()
@@ -180,7 +182,7 @@ class NeedFilter(django_filters.FilterSet):
     target_group = django_filters.ChoiceFilter(choices=TargetGroup.choices)
     urgency = django_filters.TypedChoiceFilter(choices=Urgency.choices, coerce=int)
     tracking_number = django_filters.CharFilter()
-    submitted = django_filters.IsoDateTimeFromToRangeFilter(field_name="submitted_at")
+    submitted = DateTimeRangeFilter(field_name="submitted_at")
     updated_since = UpdatedSinceFilter()
 
     class Meta:
@@ -226,7 +228,12 @@ class NeedViewSet(mixins.CreateModelMixin, PartnerReadOnlyViewSet):
     ordering = ["-submitted_at", "-id"]
 
     def get_queryset(self):
-        return selectors.needs_for(self.request.user)
+        # The serializer reads the category, community and grid codes: join those only.
+        return (
+            selectors.needs_for(self.request.user)
+            .select_related(None)
+            .select_related("category", "community", "grid")
+        )
 
     def get_serializer_class(self):
         return NeedCreateSerializer if self.action == "create" else NeedSerializer
@@ -325,7 +332,7 @@ class MatchFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=MatchStatus.choices)
     need = IdFilter(field_name="need_id")
     resource = IdFilter(field_name="resource_id")
-    proposed = django_filters.IsoDateTimeFromToRangeFilter(field_name="proposed_at")
+    proposed = DateTimeRangeFilter(field_name="proposed_at")
 
     class Meta:
         model = Match

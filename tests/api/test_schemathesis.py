@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from schemathesis import checks
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
 from portal.wsgi import application
 from tests.api import records
@@ -21,7 +23,18 @@ NOT_CHECKED = [checks.negative_data_rejection, checks.positive_data_acceptance]
 
 
 @pytest.fixture
-def partner_headers(tree, make_partner):
+def _keep_the_test_connection():
+    """Calling the WSGI app directly fires request_finished, whose handler would close the
+    connection holding the test's transaction (Django's test client disconnects it too)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def partner_headers(tree, make_partner, _keep_the_test_connection):
     """A partner of community A with every scope, and a record of each kind in A and B."""
     client, key = make_partner("a", rate_per_minute=100000)
     for make in (
