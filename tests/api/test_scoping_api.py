@@ -201,3 +201,13 @@ def test_a_malformed_key_is_401(tree):
     response = api_for("bd_nothing.here").get("/api/v1/needs/")
 
     assert response.status_code == 401
+
+
+def test_me_names_the_partner_its_scopes_and_areas(tree, make_partner):
+    _client, key = make_partner("street1", scopes=[PartnerScope.NEEDS_READ])
+
+    me = api_for(key).get("/api/v1/me/").json()
+
+    assert me["scopes"] == ["needs:read"]
+    assert [area["code"] for area in me["areas"]] == [tree["street1"].code]
+    assert me["channel"] == "proxy"

@@ -322,3 +322,24 @@ def test_webhook_endpoints_need_the_webhook_scope(tree, make_partner):
     response = api_for(key).get("/api/v1/webhooks/")
 
     assert response.status_code == 403
+
+
+def test_accepting_a_match_emits_match_accepted_and_the_status_change(
+    tree, subscribed, receiver, worker
+):
+    from resources.models import Match
+    from resources.services.matches import accept_match
+    from tests.factories import ResourceFactory
+
+    subscribed("a")
+    receiver(200)
+    need = _submit(tree)
+    match = Match.objects.create(
+        need=need, resource=ResourceFactory(area=tree["a"]), score=800, proposed_at=timezone.now()
+    )
+
+    accept_match(match=match, by=worker)
+
+    kinds = list(WebhookEvent.objects.order_by("id").values_list("event_type", flat=True))
+    assert kinds == ["need.created", "need.status_changed", "need.status_changed", "match.accepted"]
+    assert WebhookEvent.objects.get(event_type="match.accepted").payload["id"] == match.pk
