@@ -4,9 +4,8 @@ area's people, a subject's own results."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from evaluation.annual.lists import ListRules
@@ -115,12 +114,55 @@ def get_result(*, user: User, pk: int) -> EvaluationResult:
     )
 
 
-def ranking(results: QuerySet[EvaluationResult], *, area: Area) -> QuerySet[EvaluationResult]:
+@dataclass(frozen=True)
+class RankingRow:
+    """A result as it reads in one ranking: its rank and list standing at that level."""
+
+    result: EvaluationResult
+    rank: int
+    standing: str
+    standing_label: str
+    reason_label: str
+
+
+def _row(result: EvaluationResult, *, on_street: bool) -> RankingRow:
+    if on_street:
+        return RankingRow(
+            result=result,
+            rank=result.street_rank,
+            standing=result.street_standing,
+            standing_label=str(result.get_street_standing_display()),
+            reason_label=str(result.get_street_reason_display()),
+        )
+    return RankingRow(
+        result=result,
+        rank=result.community_rank,
+        standing=result.community_standing,
+        standing_label=str(result.get_community_standing_display()),
+        reason_label=str(result.get_community_reason_display()),
+    )
+
+
+def ranking(results: QuerySet[EvaluationResult], *, area: Area) -> list[RankingRow]:
     """The ranking of a street or a community within ``results``: members first, then units,
-    best first."""
+    best first (one query)."""
     if area.level == Area.Level.STREET:
-        return results.filter(street=area).order_by("unit_id", "street_rank", "id")
-    return results.filter(community=area).order_by("unit_id", "community_rank", "id")
+        rows = results.filter(street=area).order_by("unit_id", "street_rank", "id")
+        return [_row(r, on_street=True) for r in rows]
+    rows = results.filter(community=area).order_by("unit_id", "community_rank", "id")
+    return [_row(r, on_street=False) for r in rows]
+
+
+def community_rankings(street_rows: list[RankingRow]) -> list[tuple[Area, list[RankingRow]]]:
+    """Each community's ranking, regrouped from a street's rows (no query)."""
+    grouped: dict[int, list[EvaluationResult]] = {}
+    for row in street_rows:
+        grouped.setdefault(row.result.community_id, []).append(row.result)
+    rankings = []
+    for results in grouped.values():
+        results.sort(key=lambda r: (r.unit_id is not None, r.community_rank, r.pk))
+        rankings.append((results[0].community, [_row(r, on_street=False) for r in results]))
+    return sorted(rankings, key=lambda pair: pair[0].path)
 
 
 def publications_for(user: User, *, year: int | None = None) -> QuerySet[EvaluationPublication]:
@@ -166,27 +208,6 @@ def adjustments_of(result: EvaluationResult) -> QuerySet[EvaluationAdjustment]:
     )
 
 
-def adjustments_by_subject(
-    results: list[EvaluationResult],
-) -> dict[str, list[EvaluationAdjustment]]:
-    """Adjustments of several results in one query, keyed ``member:<id>`` / ``unit:<id>``."""
-    members = [r.member_id for r in results if r.member_id]
-    units = [r.unit_id for r in results if r.unit_id]
-    years = {r.year for r in results}
-    grouped: dict[str, list[EvaluationAdjustment]] = {}
-    if not results:
-        return grouped
-    qs = EvaluationAdjustment.objects.filter(year__in=years).select_related("created_by")
-    for adjustment in qs.filter(member_id__in=members) | qs.filter(unit_id__in=units):
-        key = (
-            f"member:{adjustment.member_id}"
-            if adjustment.member_id
-            else f"unit:{adjustment.unit_id}"
-        )
-        grouped.setdefault(f"{adjustment.year}:{key}", []).append(adjustment)
-    return grouped
-
-
 def evaluated_years(user: User) -> list[int]:
     """Years with results ``user`` may see before publication, newest first."""
     return list(
@@ -197,5 +218,27 @@ def evaluated_years(user: User) -> list[int]:
     )
 
 
-def score_or_zero(value: Decimal | None) -> Decimal:
-    return value if value is not None else Decimal("0")
+def own_unit_results(user: User) -> QuerySet[EvaluationResult]:
+    """Published results of the units ``user`` is the contact of, newest year first."""
+    return _with_subjects(
+        _published(EvaluationResult.objects.filter(unit__contact=user, unit__isnull=False))
+    ).order_by("-year", "unit__name")
+
+
+def adjustments_for(results: list[EvaluationResult]) -> dict[int, list[EvaluationAdjustment]]:
+    """The adjustments behind each of ``results`` (one query), keyed by result id."""
+    wanted = {(r.year, r.member_id, r.unit_id): r.pk for r in results}
+    grouped: dict[int, list[EvaluationAdjustment]] = {pk: [] for pk in wanted.values()}
+    if not results:
+        return grouped
+    members = [r.member_id for r in results if r.member_id]
+    units = [r.unit_id for r in results if r.unit_id]
+    for adjustment in (
+        EvaluationAdjustment.objects.filter(year__in={r.year for r in results})
+        .filter(Q(member_id__in=members) | Q(unit_id__in=units))
+        .select_related("created_by")
+    ):
+        pk = wanted.get((adjustment.year, adjustment.member_id, adjustment.unit_id))
+        if pk is not None:
+            grouped[pk].append(adjustment)
+    return grouped

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from evaluation.views import member, shop, staff
 
@@ -33,4 +33,8 @@ urlpatterns = [
         {"action": "cancel"},
         name="redemption_cancel",
     ),
+    # Annual evaluation, ratings, evaluation exports, public disclosure.
+    path("", include("evaluation.urls_annual")),
+    # KPI dashboards and report exports.
+    path("", include("evaluation.urls_kpi")),
 ]

@@ -2,6 +2,7 @@ from django.urls import path
 
 from resources.views import (
     dashboard,
+    exports,
     matches,
     needs,
     projects,
@@ -22,6 +23,7 @@ urlpatterns = [
     # Staff.
     path("staff/", dashboard.dashboard, name="dashboard"),
     path("staff/needs/", needs.need_list, name="need_list"),
+    path("staff/needs/export.xlsx", exports.need_export, name="need_export"),
     path("staff/needs/new/", needs.need_proxy_create, name="need_proxy_create"),
     path("staff/needs/<int:pk>/", needs.need_detail, name="need_detail"),
     path("staff/needs/<int:pk>/act/<slug:action>/", needs.need_transition, name="need_transition"),
@@ -30,10 +32,12 @@ urlpatterns = [
     path("staff/matches/<int:pk>/accept/", matches.match_accept, name="match_accept"),
     path("staff/matches/<int:pk>/reject/", matches.match_reject, name="match_reject"),
     path("staff/resources/", resource_list.resource_list, name="resource_list"),
+    path("staff/resources/export.xlsx", exports.resource_export, name="resource_export"),
     path("staff/resources/new/", resource_list.resource_create, name="resource_create"),
     path("staff/resources/<int:pk>/", resource_list.resource_detail, name="resource_detail"),
     path("staff/resources/<int:pk>/edit/", resource_list.resource_edit, name="resource_edit"),
     path("staff/projects/", projects.project_list, name="project_list"),
+    path("staff/projects/export.xlsx", exports.project_export, name="project_export"),
     path("staff/projects/new/", projects.project_create, name="project_create"),
     path("staff/projects/<int:pk>/", projects.project_detail, name="project_detail"),
     path("staff/projects/<int:pk>/edit/", projects.project_edit, name="project_edit"),

@@ -19,6 +19,18 @@ def points_nav(context) -> dict[str, bool]:
     }
 
 
+@register.simple_tag(takes_context=True)
+def evaluation_nav(context) -> dict[str, bool]:
+    """Which annual evaluation links the signed-in user gets (no queries: roles are cached)."""
+    user = context.get("user")
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "results": can(user, Action.EVALUATION_VIEW),
+        "published": can(user, Action.EVALUATION_RESULTS),
+    }
+
+
 @register.filter
 def signed(value) -> str:
     """Points with their sign: +2.50, -1.00, 0.00."""

@@ -1,0 +1,219 @@
+"""Reads for the public disclosure pages (阳光社区): what any resident may see of a community.
+
+These pages have no signed-in user, so there is no scope to apply: each read is of one
+community's public facts, and each returns only fields that carry no personal data — no
+requester, owner, contact, phone or address ever leaves these functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from evaluation.services.annual_extract import year_bounds
+from portal.models import Area
+from resources.models import BudgetLine, Channel, Milestone, Need, Project, ProjectStatus
+
+DISCLOSED_PROJECTS = (
+    ProjectStatus.APPROVED,
+    ProjectStatus.IN_PROGRESS,
+    ProjectStatus.COMPLETED,
+    ProjectStatus.EVALUATED,
+)
+# Joint-meeting decisions shown: taken up (accepted) or further along.
+DECIDED = (
+    Need.Status.ACCEPTED,
+    Need.Status.MATCHED,
+    Need.Status.IN_PROGRESS,
+    Need.Status.RESOLVED,
+    Need.Status.EVALUATED,
+)
+DONE = (Need.Status.RESOLVED, Need.Status.EVALUATED)
+RECENT_DECISIONS = 30
+
+
+def public_communities() -> QuerySet[Area]:
+    """Every community, with its street, in tree order."""
+    return Area.objects.filter(level=Area.Level.COMMUNITY).select_related("parent").order_by("path")
+
+
+def public_community(code: str) -> Area:
+    """The community with ``code``; 404 for any other code or level."""
+    return get_object_or_404(
+        Area.objects.select_related("parent"), code=code, level=Area.Level.COMMUNITY
+    )
+
+
+@dataclass(frozen=True)
+class BudgetLineFacts:
+    item: str
+    amount: Decimal
+    spent: Decimal
+
+
+@dataclass(frozen=True)
+class MilestoneFacts:
+    title: str
+    due_date: object
+    reached_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    title: str
+    description: str
+    status: str
+    status_label: str
+    planned_start: object
+    planned_end: object
+    completed_at: datetime | None
+    lines: list[BudgetLineFacts]
+    contingency_rate: Decimal
+    milestones: list[MilestoneFacts]
+
+    @property
+    def itemised(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0"))
+
+    @property
+    def contingency(self) -> Decimal:
+        return (self.itemised * self.contingency_rate).quantize(Decimal("0.01"))
+
+    @property
+    def budget(self) -> Decimal:
+        return self.itemised + self.contingency
+
+    @property
+    def spent(self) -> Decimal:
+        return sum((line.spent for line in self.lines), Decimal("0"))
+
+    @property
+    def milestones_reached(self) -> int:
+        return sum(1 for m in self.milestones if m.reached_at)
+
+
+def disclosed_projects(community: Area) -> list[ProjectFacts]:
+    """Approved and later projects of the community with budgets, spending and milestones
+    (three queries)."""
+    projects = (
+        Project.objects.filter(area=community, status__in=DISCLOSED_PROJECTS)
+        .prefetch_related(
+            Prefetch("budget_lines", queryset=BudgetLine.objects.order_by("id")),
+            Prefetch("milestones", queryset=Milestone.objects.order_by("due_date", "id")),
+        )
+        .order_by("-planned_start", "-id")
+    )
+    return [
+        ProjectFacts(
+            title=p.title,
+            description=p.description,
+            status=p.status,
+            status_label=str(p.get_status_display()),
+            planned_start=p.planned_start,
+            planned_end=p.planned_end,
+            completed_at=p.completed_at,
+            lines=[BudgetLineFacts(b.item, b.amount, b.spent) for b in p.budget_lines.all()],
+            contingency_rate=p.contingency_rate,
+            milestones=[
+                MilestoneFacts(m.title, m.due_date, m.reached_at) for m in p.milestones.all()
+            ],
+        )
+        for p in projects
+    ]
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    title: str
+    category: str
+    status: str
+    status_label: str
+    decided_at: datetime
+    resolution: str
+
+
+def joint_meeting_decisions(community: Area) -> list[DecisionFacts]:
+    """Needs raised at council or joint meetings that were taken up: title, category, status,
+    when, and the resolution once resolved — the latest ``RECENT_DECISIONS`` (one query)."""
+    needs = (
+        Need.objects.filter(community=community, channel=Channel.COUNCIL, status__in=DECIDED)
+        .select_related("category")
+        .order_by("-accepted_at", "-id")
+        .only("title", "category__name", "status", "accepted_at", "resolution")[:RECENT_DECISIONS]
+    )
+    return [
+        DecisionFacts(
+            title=n.title,
+            category=n.category.name,
+            status=n.status,
+            status_label=str(n.get_status_display()),
+            decided_at=n.accepted_at,
+            resolution=n.resolution if n.status in DONE else "",
+        )
+        for n in needs
+    ]
+
+
+@dataclass(frozen=True)
+class KpiSummary:
+    year: int
+    received: int
+    accepted_in_time: int
+    resolved: int
+    ratings: int
+    satisfied: int
+    mean_rating: Decimal | None
+
+    def _share(self, part: int, whole: int) -> Decimal | None:
+        if not whole:
+            return None
+        return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"))
+
+    @property
+    def response_rate(self) -> Decimal | None:
+        return self._share(self.accepted_in_time, self.received)
+
+    @property
+    def resolved_rate(self) -> Decimal | None:
+        return self._share(self.resolved, self.received)
+
+    @property
+    def satisfaction(self) -> Decimal | None:
+        return self._share(self.satisfied, self.ratings)
+
+
+def kpi_summary(community: Area, *, year: int | None = None) -> KpiSummary:
+    """This year's needs of the community: received, accepted within the clock, resolved, and
+    the residents' ratings (one query). KPI definitions as in DOMAIN.md."""
+    year = year or timezone.localdate().year
+    start, end = year_bounds(year)
+    figures = Need.objects.filter(community=community, submitted_at__range=(start, end)).aggregate(
+        received=Count("id"),
+        accepted_in_time=Count(
+            "id", filter=Q(accepted_at__isnull=False, accepted_at__lte=F("due_at"))
+        ),
+        resolved=Count("id", filter=Q(status__in=DONE)),
+        ratings=Count("rating"),
+        satisfied=Count("id", filter=Q(rating__gte=4)),
+        mean=Avg("rating"),
+    )
+    mean = figures.pop("mean")
+    return KpiSummary(
+        year=year,
+        mean_rating=None if mean is None else Decimal(str(mean)).quantize(Decimal("0.01")),
+        **figures,
+    )
+
+
+def project_totals(projects: list[ProjectFacts]) -> dict[str, Decimal | int]:
+    """Sums over the disclosed projects (no query)."""
+    return {
+        "count": len(projects),
+        "budget": sum((p.budget for p in projects), Decimal("0")),
+        "spent": sum((p.spent for p in projects), Decimal("0")),
+    }
