@@ -24,3 +24,24 @@ def test_one_partners_rate_does_not_hold_back_another(tree, make_partner):
 
     assert api_for(slow_key).get("/api/v1/needs/").status_code == 429
     assert api_for(other_key).get("/api/v1/needs/").status_code == 200
+
+
+def test_anonymous_open311_submissions_are_limited_per_address(tree, monkeypatch):
+    import uuid
+
+    from rest_framework.test import APIClient
+
+    from portal.api_auth import Open311AnonThrottle
+
+    monkeypatch.setattr(Open311AnonThrottle, "rate", "1/hour")
+    # A fresh address, so that counts left in a shared cache by earlier runs do not matter.
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    anonymous = APIClient(REMOTE_ADDR=address)
+
+    first = anonymous.post("/open311/v2/requests.json", {"service_code": "nope"})
+    second = anonymous.post("/open311/v2/requests.json", {"service_code": "nope"})
+
+    assert first.status_code == 400
+    assert second.status_code == 429
+    assert int(second["Retry-After"]) > 0
+    assert second.json()[0]["code"] == 429
