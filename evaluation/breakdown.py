@@ -25,6 +25,7 @@ INDICATOR_LABELS = {
     "mean_rating": _("Mean resident rating (stars)"),
     "needs_resolved": _("Needs resolved with its resources"),
     "special_group_needs": _("Special-group needs served"),
+    "activities_served": _("Activities served"),
     "active_months": _("Months active in the year"),
     "consecutive_years": _("Consecutive years enrolled"),
 }
@@ -51,6 +52,10 @@ class CategoryLine:
     score: Decimal
     indicators: list[IndicatorLine]
 
+    @property
+    def counted(self) -> bool:
+        return Decimal(self.weight or "0") > 0
+
 
 def _figure(code: str, figures: dict) -> str:
     value = figures.get(code)
@@ -59,6 +64,11 @@ def _figure(code: str, figures: dict) -> str:
             return str(_("not rated (counted as 3 stars)"))
         return f"{value} ({figures.get('ratings_count', 0)})"
     return "—" if value is None else str(value)
+
+
+def _indicator_score(value: str | None) -> str:
+    # None: nobody of the street had any of it this year, so it was left out.
+    return str(_("not counted")) if value is None else value
 
 
 def breakdown_of(result: EvaluationResult) -> list[CategoryLine]:
@@ -76,7 +86,7 @@ def breakdown_of(result: EvaluationResult) -> list[CategoryLine]:
                     IndicatorLine(
                         label=str(INDICATOR_LABELS[indicator.code]),
                         figure=_figure(indicator.code, result.figures),
-                        score=result.indicator_scores.get(indicator.code, ""),
+                        score=_indicator_score(result.indicator_scores.get(indicator.code)),
                     )
                     for indicator in indicators
                     if indicator.category == category

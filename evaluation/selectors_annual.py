@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from evaluation.annual.lists import ListRules
-from evaluation.annual.scoring import DEFAULT_WEIGHTS, Category, Weights, q
+from evaluation.annual.scoring import DEFAULT_WEIGHTS, Weights
 from evaluation.models import (
     EvaluationAdjustment,
     EvaluationPublication,
@@ -50,9 +50,6 @@ class SchemeInForce:
             ),
             scheme,
         )
-
-    def weights_json(self) -> dict[str, str]:
-        return {category.value: str(q(self.weights.of(category))) for category in Category}
 
 
 def scheme_for(*, area: Area, year: int) -> SchemeInForce:

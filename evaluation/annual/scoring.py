@@ -16,13 +16,19 @@ How a score is made:
    * *capped* indicators (months active in the year out of 12, consecutive years enrolled up
      to 5) are absolute: ``min(value, cap) / cap * 100``.
 
-2. A **category** score is the plain mean of its indicators that apply to the subject's kind
-   (units serve no hours, so hours are not one of their indicators).
+2. A relative indicator on which nobody in the cohort has anything (no member of the street
+   provided a resource this year, say) cannot tell anyone apart: it is **left out** of its
+   category rather than counted as 0 for all, which would only lower everyone's score.
 
-3. The **computed score** is the weighted sum of the four category scores, the weights being
+3. A **category** score is the plain mean of its counted indicators that apply to the
+   subject's kind (units serve no hours, so hours are not one of their indicators). A category
+   left with no counted indicator is left out too, and the weights of the others are scaled up
+   to make 100 again. Resident satisfaction is always counted.
+
+4. The **computed score** is the weighted sum of the category scores, the weights being
    percentages that add up to 100 with resident satisfaction at 40% or more.
 
-4. The **final score** adds the street officers' manual adjustments and keeps the result
+5. The **final score** adds the street officers' manual adjustments and keeps the result
    within 0–100.
 
 Every figure is a ``Decimal`` rounded half-up to two places.
@@ -83,6 +89,12 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("projects_completed", Category.INPUT_OUTPUT, Scale.RELATIVE),
     Indicator("mean_rating", Category.SATISFACTION, Scale.STARS),
     Indicator("needs_resolved", Category.SOCIAL_BENEFIT, Scale.RELATIVE),
+    Indicator(
+        "activities_served",
+        Category.SOCIAL_BENEFIT,
+        Scale.RELATIVE,
+        frozenset({SubjectKind.MEMBER}),
+    ),
     Indicator("special_group_needs", Category.SOCIAL_BENEFIT, Scale.RELATIVE),
     Indicator("active_months", Category.SUSTAINABILITY, Scale.CAPPED, cap=Decimal("12")),
     Indicator("consecutive_years", Category.SUSTAINABILITY, Scale.CAPPED, cap=Decimal("5")),
@@ -109,6 +121,17 @@ class Weights:
     @property
     def total(self) -> Decimal:
         return sum((self.of(category) for category in Category), ZERO)
+
+    def only(self, kept: Iterable[Category]) -> Weights:
+        """These weights with the categories not ``kept`` at 0 and the others scaled to 100."""
+        kept = set(kept)
+        total = sum((self.of(c) for c in kept), ZERO)
+        return Weights(
+            **{
+                c.value: q(self.of(c) * HUNDRED / total) if c in kept and total else ZERO
+                for c in Category
+            }
+        )
 
 
 DEFAULT_WEIGHTS = Weights(
@@ -143,6 +166,7 @@ class SubjectFigures:
     mean_rating: Decimal | None = None
     needs_resolved: int = 0
     special_group_needs: int = 0
+    activities_served: int = 0
     active_months: int = 0
     consecutive_years: int = 0
     # How many ratings make up ``mean_rating`` (shown with it; not an indicator).
@@ -155,10 +179,14 @@ class SubjectFigures:
 
 @dataclass(frozen=True, slots=True)
 class Score:
+    """A subject's indicator scores (None: left out in this cohort), category scores (0 for a
+    category left out), the weights in force for its cohort and the computed score."""
+
     key: str
-    indicators: dict[str, Decimal] = field(default_factory=dict)
+    indicators: dict[str, Decimal | None] = field(default_factory=dict)
     categories: dict[Category, Decimal] = field(default_factory=dict)
     computed: Decimal = ZERO
+    weights: Weights | None = None
 
 
 def _stars(mean: Decimal | None) -> Decimal:
@@ -189,10 +217,14 @@ def score_cohort(cohort: Sequence[SubjectFigures], weights: Weights) -> dict[str
         for indicator in indicators
         if indicator.scale == Scale.RELATIVE
     }
+    counted = [i for i in indicators if i.scale != Scale.RELATIVE or best[i.code] > 0]
+    kept = {i.category for i in counted} | {Category.SATISFACTION}
+    in_force = weights.only(kept) if kept != set(Category) else weights
+    kept_total = sum((weights.of(c) for c in kept), ZERO)
     scores = {}
     for subject in cohort:
-        values: dict[str, Decimal] = {}
-        for indicator in indicators:
+        values: dict[str, Decimal | None] = {i.code: None for i in indicators}
+        for indicator in counted:
             raw = subject.value(indicator.code)
             if indicator.scale == Scale.STARS:
                 values[indicator.code] = q(_stars(raw))
@@ -202,10 +234,11 @@ def score_cohort(cohort: Sequence[SubjectFigures], weights: Weights) -> dict[str
                 values[indicator.code] = q(_relative(raw, best[indicator.code]))
         categories = {}
         for category in Category:
-            members = [values[i.code] for i in indicators if i.category == category]
+            members = [values[i.code] for i in counted if i.category == category]
             categories[category] = q(sum(members, ZERO) / len(members)) if members else ZERO
-        computed = q(sum((categories[c] * weights.of(c) for c in Category), ZERO) / HUNDRED)
-        scores[subject.key] = Score(subject.key, values, categories, computed)
+        weighted = sum((categories[c] * weights.of(c) for c in kept), ZERO)
+        computed = q(weighted / kept_total) if kept_total else ZERO
+        scores[subject.key] = Score(subject.key, values, categories, computed, in_force)
     return scores
 
 

@@ -25,6 +25,7 @@ from evaluation.annual.scoring import (
     SubjectKind,
     Weights,
     final_score,
+    q,
     score_cohort,
     weight_problems,
 )
@@ -121,6 +122,7 @@ def _figures_json(figures: SubjectFigures) -> dict:
         "ratings_count": figures.ratings_count,
         "needs_resolved": figures.needs_resolved,
         "special_group_needs": figures.special_group_needs,
+        "activities_served": figures.activities_served,
         "active_months": figures.active_months,
         "consecutive_years": figures.consecutive_years,
     }
@@ -158,15 +160,16 @@ def _result_values(
     final: Decimal,
     on_street: Placing,
     in_community: Placing,
-    weights: dict[str, str],
     now: datetime,
 ) -> dict:
     values = {
         "community_id": subject.community_id,
         "street_id": street.pk,
         "figures": _figures_json(figures),
-        "indicator_scores": {code: str(value) for code, value in score.indicators.items()},
-        "weights": weights,
+        "indicator_scores": {
+            code: None if value is None else str(value) for code, value in score.indicators.items()
+        },
+        "weights": {c.value: str(q(score.weights.of(c))) for c in Category},
         "computed_score": score.computed,
         "adjustment": adjustment,
         "final_score": final,
@@ -224,7 +227,6 @@ def compute_street(*, year: int, street: Area, now: datetime | None = None) -> d
                 )
             )
         }
-        weights = scheme.weights_json()
         to_create, to_update = [], []
         for subject in subjects:
             values = _result_values(
@@ -236,7 +238,6 @@ def compute_street(*, year: int, street: Area, now: datetime | None = None) -> d
                 final=finals[subject.key],
                 on_street=on_street[subject.key],
                 in_community=in_community[subject.key],
-                weights=weights,
                 now=now,
             )
             result = existing.pop(subject.key, None)

@@ -15,6 +15,7 @@ A fixed number of queries per street and kind, whatever the number of subjects. 
   counted above — all in one mean;
 * **needs resolved** / **special-group needs**: needs served through the subject's resources
   and resolved in the year, and those of them raised for a special group;
+* **activities served** (members): activities with the member's verified hours in the year;
 * **active months**: months of the year with service hours (members) or with an accepted match
   or a completed project (units);
 * **consecutive years**: years enrolled without a gap, counting back from this one.
@@ -110,18 +111,20 @@ class _Tally:
         self.needs: dict[int, set[int]] = defaultdict(set)
         self.special: dict[int, set[int]] = defaultdict(set)
         self.years: dict[int, set[int]] = defaultdict(set)
+        self.activities: dict[int, set[int]] = defaultdict(set)
 
     def figures(self, kind: SubjectKind, subject_id: int, year: int) -> SubjectFigures:
         return SubjectFigures(
             key=f"{kind}:{subject_id}",
             kind=kind,
-            hours=self.hours[subject_id],
+            hours=q(self.hours[subject_id]),
             resources_used=len(self.resources[subject_id]),
             projects_completed=len(self.projects[subject_id]),
             mean_rating=_mean(self.stars[subject_id]),
             ratings_count=len(self.stars[subject_id]),
             needs_resolved=len(self.needs[subject_id]),
             special_group_needs=len(self.special[subject_id]),
+            activities_served=len(self.activities[subject_id]),
             active_months=len(self.months[subject_id]),
             consecutive_years=_consecutive_years(self.years[subject_id], year),
         )
@@ -209,6 +212,8 @@ def member_figures(ids: list[int], year: int) -> dict[str, SubjectFigures]:
             tally.months[member_id].add(day.month)
         if activity_id:
             served_activities[member_id].add(activity_id)
+            if hours > 0:
+                tally.activities[member_id].add(activity_id)
     _provided(tally, provider="provider_member", ids=ids, year=year)
     owned: dict[int, set[int]] = defaultdict(set)
     for member_id, project_id in Project.objects.filter(

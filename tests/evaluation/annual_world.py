@@ -11,7 +11,7 @@ m1 (A)   12 h in March and April; provides r1, which served an       89.25
          completed project; enrolled 2025 and 2026
 m2 (A)   6 h in May; enrolled 2026                                   25.46
 m3 (C)   nothing but the 2026 enrollment                             21.50
-u1 (A)   provides r2, which served a general need in January         44.63
+u1 (A)   provides r2, which served a general need in January         67.13
 m4 (B)   street 2: another cohort
 m5 (A)   enrollment still pending: not evaluated
 =======  =========================================================  ==========
@@ -21,8 +21,10 @@ m1: input–output 100, satisfaction 100, social benefit 100, sustainability mea
 m2: hours 6/12 → 50, so input–output 16.67; no rating → 50; social 0; sustainability
 mean(8.33, 20) = 14.17 → (333.4 + 2000 + 212.55) / 100 = 25.46.
 m3: satisfaction 50, sustainability mean(0, 20) = 10 → (2000 + 150) / 100 = 21.50.
-u1: input–output mean(100, 0) = 50, satisfaction 50, social mean(100, 0) = 50,
-sustainability mean(1/12, 1/5) = 14.17 → (1000 + 2000 + 1250 + 212.55) / 100 = 44.63.
+u1 (alone among units, so projects and special-group needs, which it has none of, are left
+out): input–output 100, satisfaction 50, social benefit 100, sustainability mean(1/12, 1/5)
+= 14.17 → (2000 + 2000 + 2500 + 212.55) / 100 = 67.13.
+Nobody served in an activity (the records have none), so that indicator is left out too.
 """
 
 from __future__ import annotations
@@ -143,5 +145,5 @@ EXPECTED = {
     "m1": Decimal("89.25"),
     "m2": Decimal("25.46"),
     "m3": Decimal("21.50"),
-    "u1": Decimal("44.63"),
+    "u1": Decimal("67.13"),
 }

@@ -43,6 +43,7 @@ def test_the_figures_of_the_year_are_kept_with_the_result(world, tree):
         "ratings_count": 1,
         "needs_resolved": 1,
         "special_group_needs": 1,
+        "activities_served": 0,
         "active_months": 2,
         "consecutive_years": 2,
     }

@@ -252,7 +252,7 @@ def test_a_member_of_the_street_reads_the_published_lists(client, world, publish
     response = client.get(reverse("evaluation:publication", args=[published.pk]))
 
     assert response.status_code == 200
-    assert [r.subject_name for r in response.context["red"]] == ["王一"]
+    assert [r.subject_name for r in response.context["red"]] == ["王一", "区图书馆"]
     assert "张三" in {r.subject_name for r in response.context["black"]}
 
 

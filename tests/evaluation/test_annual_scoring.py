@@ -57,6 +57,7 @@ def test_a_member_is_scored_against_the_best_of_the_cohort_with_known_figures():
         "mean_rating": D("50.00"),  # nobody rated b: the neutral three stars
         "needs_resolved": D("50.00"),
         "special_group_needs": D("0.00"),
+        "activities_served": None,  # nobody served in an activity: left out
         "active_months": D("50.00"),
         "consecutive_years": D("20.00"),
     }
@@ -70,7 +71,13 @@ def test_a_member_is_scored_against_the_best_of_the_cohort_with_known_figures():
     assert b.computed == D("34.83")
 
 
-def test_units_are_not_scored_on_hours_and_a_cohort_where_nobody_did_something_scores_it_0():
+def test_units_are_not_scored_on_hours():
+    u = score_cohort([SubjectFigures(key="u", kind=UNIT, resources_used=1)], DEFAULT_WEIGHTS)["u"]
+
+    assert "hours" not in u.indicators
+
+
+def test_an_indicator_nobody_in_the_cohort_has_is_left_out_of_its_category():
     cohort = [
         SubjectFigures(key="u", kind=UNIT, resources_used=1, mean_rating=D("4"), needs_resolved=1,
                        special_group_needs=1, active_months=3, consecutive_years=2),
@@ -78,12 +85,12 @@ def test_units_are_not_scored_on_hours_and_a_cohort_where_nobody_did_something_s
 
     u = score_cohort(cohort, DEFAULT_WEIGHTS)["u"]
 
-    assert "hours" not in u.indicators
-    assert u.categories[Category.INPUT_OUTPUT] == D("50.00")  # resources 100, projects 0
+    assert u.indicators["projects_completed"] is None
+    assert u.categories[Category.INPUT_OUTPUT] == D("100.00")  # resources only
     assert u.categories[Category.SATISFACTION] == D("75.00")
     assert u.categories[Category.SUSTAINABILITY] == D("32.50")
-    # (50 × 20 + 75 × 40 + 100 × 25 + 32.5 × 15) / 100 = 69.875, half up
-    assert u.computed == D("69.88")
+    # (100 × 20 + 75 × 40 + 100 × 25 + 32.5 × 15) / 100 = 79.875, half up
+    assert u.computed == D("79.88")
 
 
 def test_the_weights_decide_the_computed_score():
@@ -92,8 +99,16 @@ def test_the_weights_decide_the_computed_score():
 
     scores = score_cohort(cohort, heavy_satisfaction)
 
-    assert scores["a"].computed == D("70.00")
-    assert scores["b"].computed == D("38.33")  # IO 33.33 × 10% + satisfaction 50 × 70%
+    # Nobody has any social benefit: that category is left out and 10/70/10 scale to 90.
+    assert scores["a"].weights == Weights(D("11.11"), D("77.78"), D("0"), D("11.11"))
+    assert scores["a"].computed == D("77.78")  # 100 × 70 / 90
+    assert scores["b"].computed == D("50.00")  # (100 × 10 + 50 × 70) / 90
+
+
+def test_with_something_in_every_category_the_weights_stay_as_set():
+    cohort = [member("a", hours=D("1"), needs_resolved=1), member("b")]
+
+    assert score_cohort(cohort, DEFAULT_WEIGHTS)["a"].weights == DEFAULT_WEIGHTS
 
 
 def test_members_and_units_cannot_share_a_cohort():
@@ -164,7 +179,7 @@ def test_every_score_lies_between_0_and_100(cohort, weights):
 
     for score in score_cohort(subjects, weights).values():
         assert D(0) <= score.computed <= D(100)
-        assert all(D(0) <= value <= D(100) for value in score.indicators.values())
+        assert all(D(0) <= v <= D(100) for v in score.indicators.values() if v is not None)
 
 
 @given(base=figures, extra=st.integers(min_value=0, max_value=10), weights=valid_weights())

@@ -4,6 +4,7 @@ import unicodedata
 from django.core.management.base import BaseCommand
 
 from evaluation.demo import seed_points_demo
+from evaluation.demo_annual import seed_evaluation_demo
 from portal.demo import DEMO_PASSWORD, SITE_URL, seed_demo
 from portal.models import Role
 
@@ -30,9 +31,11 @@ class Command(BaseCommand):
         started = time.monotonic()
         result = seed_demo()
         points = seed_points_demo()
+        evaluation = seed_evaluation_demo()
         elapsed = time.monotonic() - started
-        if result.created or points.created:
-            counts = ", ".join(f"{n} {what}" for what, n in (result.counts | points.counts).items())
+        if result.created or points.created or evaluation.created:
+            every = result.counts | points.counts | evaluation.counts
+            counts = ", ".join(f"{n} {what}" for what, n in every.items())
             self.stdout.write(
                 self.style.SUCCESS(f"Demo data created in {elapsed:.1f} s: {counts}.")
             )
