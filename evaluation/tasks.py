@@ -43,10 +43,10 @@ def rollup_kpis(self, run_key: str = "", trigger: str = JobRun.Trigger.SCHEDULE)
     return run.pk if run else None
 
 
-@shared_task(base=JobTask, bind=True, name="evaluation.build_export")
-def build_export(self, export_id: int) -> str:
-    """Build one requested report file; a finished or failed export is left alone."""
-    from evaluation.services.exports import build_export as build
+@shared_task(base=JobTask, bind=True, name="evaluation.build_kpi_export")
+def build_kpi_export(self, export_id: int) -> str:
+    """Build one requested KPI report file; a finished or failed export is left alone."""
+    from evaluation.services.kpi_exports import build_kpi_export as build
 
     return build(export_id=export_id)
 

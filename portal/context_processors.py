@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from portal.access import Action, can, has_role
+from portal.access import Action, can, has_role, reach
 from portal.models import Role
 from portal.notify import unread_count
 
@@ -15,6 +15,10 @@ def navigation(request):
         "unread_notifications": SimpleLazyObject(lambda: unread_count(user=user)),
         "nav": {
             "dashboard": can(user, Action.DASHBOARD_VIEW),
+            # KPI pages are for officials of a street or above; community staff see the
+            # same tiles on their dashboard.
+            # (A path has one code per level: city "c/", district "c/d/", street "c/d/s/".)
+            "kpi": any(p.count("/") <= 3 for p in reach(user, Action.DASHBOARD_VIEW)),
             "needs": can(user, Action.NEED_VIEW),
             "resources": can(user, Action.RESOURCE_VIEW),
             "projects": can(user, Action.PROJECT_VIEW),

@@ -40,5 +40,7 @@ def dashboard(request):
             "proposals": with_explanations(proposals[:PROPOSALS_SHOWN]),
             "proposal_count": proposals.count(),
             "can_decide": can(user, Action.MATCH_DECIDE),
+            # KPI tiles of the user's area, loaded by htmx after the page (evaluation.views.kpi).
+            "kpi_tiles": True,
         },
     )
