@@ -3,7 +3,18 @@
 
 from django.contrib import admin
 
-from evaluation.models import PointAccount, PointEntry, PointRule, Redemption, Reward
+from evaluation.models import (
+    EvaluationAdjustment,
+    EvaluationPublication,
+    EvaluationResult,
+    EvaluationScheme,
+    PointAccount,
+    PointEntry,
+    PointRule,
+    Rating,
+    Redemption,
+    Reward,
+)
 from portal.admin import ReadOnlyModelAdmin
 
 
@@ -43,3 +54,38 @@ class RedemptionAdmin(ReadOnlyModelAdmin):
     list_filter = ["status"]
     list_select_related = ["reward", "member__user"]
     exclude = ["idempotency_key"]
+
+
+# -- ratings and the annual evaluation (changed only through their services and pages) ---------
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnlyModelAdmin):
+    list_display = ["__str__", "community", "stars", "rater_key", "created_at"]
+    list_filter = ["stars"]
+    list_select_related = ["activity", "project", "community"]
+
+
+@admin.register(EvaluationScheme)
+class EvaluationSchemeAdmin(ReadOnlyModelAdmin):
+    list_display = ["area", "year", "weight_satisfaction", "pass_mark", "updated_at"]
+    list_select_related = ["area"]
+
+
+@admin.register(EvaluationResult)
+class EvaluationResultAdmin(ReadOnlyModelAdmin):
+    list_display = ["year", "__str__", "street", "final_score", "street_rank", "street_standing"]
+    list_filter = ["year", "street_standing"]
+    list_select_related = ["member__user", "unit", "street"]
+
+
+@admin.register(EvaluationAdjustment)
+class EvaluationAdjustmentAdmin(ReadOnlyModelAdmin):
+    list_display = ["year", "__str__", "reason", "created_by", "created_at"]
+    list_select_related = ["member__user", "unit", "created_by"]
+
+
+@admin.register(EvaluationPublication)
+class EvaluationPublicationAdmin(ReadOnlyModelAdmin):
+    list_display = ["street", "year", "published_at", "published_by"]
+    list_select_related = ["street", "published_by"]

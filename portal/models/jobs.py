@@ -29,6 +29,7 @@ JOB_LABELS = {
     "points": _("Points"),
     "response_clock": _("Response clock"),
     "kpi_rollup": _("KPI roll-ups"),
+    "evaluation": _("Annual evaluation"),
 }
 
 

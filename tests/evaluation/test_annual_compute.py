@@ -183,3 +183,13 @@ def test_the_task_computes_every_street(world, tree):
     task.delay(year=YEAR)
 
     assert EvaluationResult.objects.filter(year=YEAR).count() == 5  # m4 in street 2 too
+
+
+def test_the_nightly_evaluation_is_in_the_beat_schedule(db):
+    from portal.celery import app
+    from portal.models import ScheduledJob
+
+    job = ScheduledJob.objects.get(name="evaluation-nightly")
+
+    assert job.task == "evaluation.compute_evaluation"
+    assert job.task in app.tasks
