@@ -7,14 +7,17 @@ requester, owner, contact, phone or address ever leaves these functions.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from evaluation.kpi.definitions import KPIS, Parts, combine_days, value_of
+from evaluation.models import KpiDaily
 from evaluation.services.annual_extract import year_bounds
 from portal.models import Area
 from resources.models import BudgetLine, Channel, Milestone, Need, Project, ProjectStatus
@@ -217,3 +220,35 @@ def project_totals(projects: list[ProjectFacts]) -> dict[str, Decimal | int]:
         "budget": sum((p.budget for p in projects), Decimal("0")),
         "spent": sum((p.spent for p in projects), Decimal("0")),
     }
+
+
+@dataclass(frozen=True)
+class KpiFigure:
+    label: str
+    value: Decimal | None
+    unit: str
+
+
+def rolled_up_kpis(community: Area, *, year: int | None = None) -> tuple[date | None, list]:
+    """The community's KPIs for the year so far from the nightly roll-ups (one query): the last
+    day rolled up and each KPI's figure; (None, []) before the first roll-up of the year."""
+    year = year or timezone.localdate().year
+    rows = KpiDaily.objects.filter(
+        area=community, day__range=(date(year, 1, 1), date(year, 12, 31))
+    ).values_list("day", "kpi", "numerator", "denominator", "histogram")
+    days: dict[str, dict[date, Parts]] = defaultdict(dict)
+    last_day = None
+    for day, kpi, numerator, denominator, histogram in rows:
+        days[kpi][day] = Parts(Decimal(numerator), Decimal(denominator), dict(histogram or {}))
+        last_day = day if last_day is None or day > last_day else last_day
+    if last_day is None:
+        return None, []
+    figures = [
+        KpiFigure(
+            label=str(spec.label),
+            value=value_of(spec, combine_days(spec, days.get(spec.code, {}), last_day=last_day)),
+            unit=str(spec.unit),
+        )
+        for spec in KPIS
+    ]
+    return last_day, figures

@@ -15,6 +15,7 @@ from evaluation.selectors_disclosure import (
     project_totals,
     public_communities,
     public_community,
+    rolled_up_kpis,
 )
 
 PAGE_SIZE = 100
@@ -32,6 +33,7 @@ def community_page(request, code: str):
     """One community's public page."""
     community = public_community(code)
     projects = disclosed_projects(community)
+    rolled_up_to, kpi_figures = rolled_up_kpis(community)
     return render(
         request,
         "evaluation/public_community.html",
@@ -41,5 +43,7 @@ def community_page(request, code: str):
             "totals": project_totals(projects),
             "decisions": joint_meeting_decisions(community),
             "kpis": kpi_summary(community),
+            "rolled_up_to": rolled_up_to,
+            "kpi_figures": kpi_figures,
         },
     )

@@ -165,5 +165,28 @@ def test_the_community_page_costs_a_fixed_number_of_queries(
         project = ProjectFactory(area=community_a, owner=owner, status=Project.Status.APPROVED)
         BudgetLineFactory(project=project)
 
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         page_of(client, community_a)
+
+
+def test_the_public_page_reads_the_years_kpis_from_the_nightly_roll_ups(client, community_a):
+    from datetime import date
+
+    from evaluation.models import KpiDaily
+
+    year = timezone.localdate().year
+    for day, answered in ((date(year, 1, 5), 4), (date(year, 1, 6), 5)):
+        KpiDaily.objects.create(
+            area=community_a,
+            day=day,
+            kpi="need_response_rate",
+            numerator=answered,
+            denominator=5,
+            computed_at=timezone.now(),
+        )
+
+    response = page_of(client, community_a)
+
+    figures = {kpi.label: kpi.value for kpi in response.context["kpi_figures"]}
+    assert figures["Need response rate"] == Decimal("90.0")
+    assert response.context["rolled_up_to"] == date(year, 1, 6)
