@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from evaluation.demo import seed_points_demo
 from evaluation.demo_annual import seed_evaluation_demo
+from evaluation.demo_kpi import seed_kpi_demo
 from portal.demo import DEMO_PASSWORD, SITE_URL, seed_demo
 from portal.models import Role
 
@@ -32,9 +33,11 @@ class Command(BaseCommand):
         result = seed_demo()
         points = seed_points_demo()
         evaluation = seed_evaluation_demo()
+        # Last: the KPI roll-ups of the past days read everything seeded above.
+        kpis = seed_kpi_demo()
         elapsed = time.monotonic() - started
-        if result.created or points.created or evaluation.created:
-            every = result.counts | points.counts | evaluation.counts
+        if result.created or points.created or evaluation.created or kpis.created:
+            every = result.counts | points.counts | evaluation.counts | kpis.counts
             counts = ", ".join(f"{n} {what}" for what, n in every.items())
             self.stdout.write(
                 self.style.SUCCESS(f"Demo data created in {elapsed:.1f} s: {counts}.")
