@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from evaluation.annual.lists import ListRules
@@ -21,6 +21,8 @@ from portal.models import Area, User
 from reporting.models import PartyMember, ResidentUnit
 
 DEFAULT_RULES = ListRules()
+# Members (no unit) before units, on SQLite and PostgreSQL alike (they sort NULLs apart).
+MEMBERS_FIRST = F("unit_id").asc(nulls_first=True)
 
 
 @dataclass(frozen=True)
@@ -144,9 +146,9 @@ def ranking(results: QuerySet[EvaluationResult], *, area: Area) -> list[RankingR
     """The ranking of a street or a community within ``results``: members first, then units,
     best first (one query)."""
     if area.level == Area.Level.STREET:
-        rows = results.filter(street=area).order_by("unit_id", "street_rank", "id")
+        rows = results.filter(street=area).order_by(MEMBERS_FIRST, "street_rank", "id")
         return [_row(r, on_street=True) for r in rows]
-    rows = results.filter(community=area).order_by("unit_id", "community_rank", "id")
+    rows = results.filter(community=area).order_by(MEMBERS_FIRST, "community_rank", "id")
     return [_row(r, on_street=False) for r in rows]
 
 
@@ -174,7 +176,7 @@ def published_results(*, publication: EvaluationPublication) -> QuerySet[Evaluat
     """The street ranking of one publication: members first, then units, best first."""
     return _with_subjects(
         EvaluationResult.objects.filter(year=publication.year, street=publication.street)
-    ).order_by("unit_id", "street_rank", "id")
+    ).order_by(MEMBERS_FIRST, "street_rank", "id")
 
 
 def get_publication(*, user: User, pk: int) -> EvaluationPublication:
