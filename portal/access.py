@@ -159,6 +159,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {
             Action.NEED_CREATE,
             Action.NEED_PROCESS,
+            # Only with the `needs:contact` scope, which the city grants a partner that must
+            # call residents back (a hospital, say); each reveal is logged. Addresses never.
+            Action.NEED_REVEAL_CONTACT,
             Action.RESOURCE_CHANGE,
             Action.ENROLLMENT_VIEW,
             Action.SERVICE_VIEW,

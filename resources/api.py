@@ -169,9 +169,9 @@ class NeedTransitionSerializer(serializers.Serializer):
 
 
 class NeedContactSerializer(serializers.Serializer):
+    # Exact addresses stay with the community's own workers (DOMAIN.md): never sent here.
     requester_name = serializers.CharField()
     requester_phone = serializers.CharField()
-    address = serializers.CharField()
 
 
 class NeedFilter(django_filters.FilterSet):
@@ -285,20 +285,17 @@ class NeedViewSet(mixins.CreateModelMixin, PartnerReadOnlyViewSet):
 
     @extend_schema(
         summary="The requester's full contact details (logged)",
-        description="Needs the `needs:contact` scope; every call is written to the audit log.",
+        description=(
+            "Needs the `needs:contact` scope; every call is written to the audit log. "
+            "The address is never sent: it stays with the community's own workers."
+        ),
         responses={200: NeedContactSerializer},
     )
     @action(detail=True, methods=["get"], read_scope=PartnerScope.NEEDS_CONTACT)
     def contact(self, request, pk=None):
         need = selectors.get_need(user=request.user, pk=pk)
         phone = reveal_requester_phone(need=need, by=request.user)
-        return Response(
-            {
-                "requester_name": need.requester_name,
-                "requester_phone": phone,
-                "address": need.address,
-            }
-        )
+        return Response({"requester_name": need.requester_name, "requester_phone": phone})
 
 
 # --- matches ----------------------------------------------------------------------------------

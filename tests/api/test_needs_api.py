@@ -3,8 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from portal.access import PERMISSIONS, Action
-from portal.models import AuditEvent, PartnerScope, Role
+from portal.models import AuditEvent, PartnerScope
 from resources.models import Need
 from tests.api.conftest import api_for
 from tests.factories import NeedFactory, category
@@ -119,32 +118,26 @@ def test_moving_another_areas_need_is_not_found(tree, api_a):
     assert need.status == Need.Status.SUBMITTED
 
 
-def test_the_contact_scope_alone_reveals_nothing_while_the_role_keeps_contacts_back(tree, api_a):
-    need = NeedFactory(community=tree["a"])
-
-    response = api_a.get(f"/api/v1/needs/{need.pk}/contact/")
-
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "permission_denied"
-    assert not AuditEvent.objects.filter(action="need.contact_revealed").exists()
-
-
-def test_the_contact_endpoint_reveals_and_logs_when_scope_and_role_both_allow(
-    tree, api_a, monkeypatch
-):
-    # Effective access is the role's grant ∩ the key's scopes: grant the role the reveal.
-    monkeypatch.setitem(
-        PERMISSIONS, Role.PARTNER, PERMISSIONS[Role.PARTNER] | {Action.NEED_REVEAL_CONTACT}
-    )
+def test_the_contact_endpoint_reveals_the_phone_never_the_address_and_logs(tree, api_a):
     need = NeedFactory(community=tree["a"], address="幸福路 3 号")
 
     response = api_a.get(f"/api/v1/needs/{need.pk}/contact/")
 
     assert response.status_code == 200
     assert response.json()["requester_phone"] == "13812345678"
+    assert "幸福路" not in response.content.decode()
     assert AuditEvent.objects.filter(
         action="need.contact_revealed", object_id=str(need.pk)
     ).exists()
+
+
+def test_the_contact_of_a_need_outside_the_partners_areas_is_not_found(tree, api_a):
+    need = NeedFactory(community=tree["b"])
+
+    response = api_a.get(f"/api/v1/needs/{need.pk}/contact/")
+
+    assert response.status_code == 404
+    assert not AuditEvent.objects.filter(action="need.contact_revealed").exists()
 
 
 def test_the_contact_endpoint_needs_the_contact_scope(tree, make_partner):

@@ -33,10 +33,12 @@ def test_matrix_rows_mirror_the_permissions_table():
         assert cells == [action in PERMISSIONS[role] for action in ALL_ACTIONS]
 
 
-def test_only_community_workers_and_secretaries_may_reveal_contact_details():
+def test_only_community_workers_secretaries_and_partners_may_reveal_contact_details():
+    # Partners additionally need the `needs:contact` scope on their key (tests/api).
     assert {role for role in Role if role_grants(role, Action.NEED_REVEAL_CONTACT)} == {
         Role.COMMUNITY_WORKER,
         Role.COMMUNITY_SECRETARY,
+        Role.PARTNER,
     }
 
 
