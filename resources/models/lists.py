@@ -177,6 +177,8 @@ class Need(models.Model):
             models.Index(fields=["area", "status", "due_at"], name="need_area_status_due"),
             models.Index(fields=["status", "due_at"], name="need_status_due"),
             models.Index(fields=["community", "-submitted_at"], name="need_community_recent"),
+            # The default order of every needs list (staff pages, API cursor pages).
+            models.Index(fields=["-submitted_at", "-id"], name="need_recent"),
         ]
         constraints = [
             models.CheckConstraint(
