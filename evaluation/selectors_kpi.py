@@ -147,10 +147,12 @@ def period_figures(
     live: LiveToday | None,
     areas: list[Area] | None = None,
     communities_under: Area | None = None,
+    kpis: list[str] | None = None,
 ) -> AreaParts:
     """Each area's parts over ``period``: stored days, plus today live when it is included.
 
-    The areas are either ``areas`` or every community under ``communities_under``.
+    The areas are either ``areas`` or every community under ``communities_under``; ``kpis``
+    limits the read to some KPI codes (the others come back empty).
     """
     if areas is not None:
         rows_filter = Q(area_id__in=[a.pk for a in areas])
@@ -158,6 +160,8 @@ def period_figures(
         rows_filter = Q(
             area__level=Area.Level.COMMUNITY, area__path__startswith=communities_under.path
         )
+    if kpis is not None:
+        rows_filter &= Q(kpi__in=kpis)
     rows = scope(KpiDaily.objects.all(), user, Action.DASHBOARD_VIEW).filter(rows_filter)
     end = min(period.end, today)
     stored_end = min(end, today - timedelta(days=1))

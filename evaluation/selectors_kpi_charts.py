@@ -147,7 +147,14 @@ def top_and_bottom(
     count: int = RANKED,
 ) -> tuple[list[Ranked], list[Ranked]]:
     """The communities under ``area`` with the best and the worst ``spec`` over ``period``."""
-    parts = period_figures(user=user, communities_under=area, period=period, today=today, live=live)
+    parts = period_figures(
+        user=user,
+        communities_under=area,
+        period=period,
+        today=today,
+        live=live,
+        kpis=[spec.code],
+    )
     valued = [
         (community_id, value)
         for community_id, by_code in parts.items()

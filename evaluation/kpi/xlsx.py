@@ -78,7 +78,10 @@ def build_kpi_workbook(report: KpiReport) -> bytes:
     lines = [
         (_("Report"), _("KPI report")),
         (_("Area"), " › ".join(a.name for a in report.trail) or report.area.name),
-        (_("Period"), f"{report.period.start.isoformat()} – {report.period.end.isoformat()}"),
+        (
+            _("Reporting period"),
+            f"{report.period.start.isoformat()} – {report.period.end.isoformat()}",
+        ),
         (_("Generated at"), generated.strftime("%Y-%m-%d %H:%M")),
         (
             _("Note"),

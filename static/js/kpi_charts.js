@@ -45,7 +45,7 @@
         grid: { left: 48, right: 24, bottom: 40 },
         xAxis: { type: "category", data: data.trend.labels },
         yAxis: valueAxis(data),
-        series: [{ name: data.kpi.label, type: "line", data: data.trend.values, connectNulls: false, itemStyle: { color: BLUE }, markLine: targetLine(data) }],
+        series: [{ name: data.kpi.label, type: "line", data: data.trend.values, connectNulls: false, showAllSymbol: true, symbolSize: 7, itemStyle: { color: BLUE }, markLine: targetLine(data) }],
       };
     },
     heat: function (data) {
@@ -98,6 +98,10 @@
       var option = build ? build(data) : null;
       if (!option) return;
       box.hidden = false;
+      if (box.getAttribute("data-chart") === "heat") {
+        // One band per need category: a few categories need less room than many.
+        box.style.height = Math.max(220, 36 * data.heat.rows.length + 130) + "px";
+      }
       var chart = window.echarts.init(box);
       chart.setOption(option);
       charts.push(chart);

@@ -67,7 +67,7 @@ def test_the_xlsx_has_one_sheet_per_level_with_chinese_headers(client, world, of
     book = load_workbook(BytesIO(download(client, export)))
 
     assert book.sheetnames == ["区", "街道", "社区", "说明"]
-    assert book["区"]["A1"].value == "地区"
+    assert book["区"]["A1"].value == "区域"
     assert book["区"]["C1"].value.startswith("需求响应率")
     assert [row[0].value for row in book["社区"].iter_rows(min_row=2)] == [
         "Community A",

@@ -9,8 +9,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from evaluation.kpi.definitions import KPI_BY_CODE, Parts, sum_parts, value_of
-from evaluation.kpi.extract import extract_day
+from evaluation.kpi.definitions import KPI_BY_CODE, Parts, combine_days, sum_parts, value_of
+from evaluation.kpi.extract import extract_day, extract_range
 from evaluation.models import KpiDaily
 from evaluation.services.kpi import nightly_rollup, rollup_kpis
 from evaluation.tasks import rollup_kpis as rollup_task
@@ -191,3 +191,24 @@ def test_the_beat_schedule_runs_the_roll_up_at_night(db):
     job = ScheduledJob.objects.get(name="kpi-nightly")
 
     assert (job.task, job.minute, job.hour) == ("evaluation.rollup_kpis", "15", "3")
+
+
+def test_a_range_read_in_one_pass_equals_its_rolled_up_days_combined(world):
+    days = [D - timedelta(days=2), D - timedelta(days=1), D]
+    for day in days:
+        rollup_kpis(day=day, now=NOW)
+
+    ranged = extract_range(days[0], D, now=NOW)[world["a"].pk]
+
+    for code, spec in KPI_BY_CODE.items():
+        stored_days = {
+            row.day: Parts(row.numerator, row.denominator, dict(row.histogram))
+            for row in KpiDaily.objects.filter(area=world["a"], kpi=code)
+        }
+        combined = combine_days(spec, stored_days, last_day=D)
+        got = ranged.get(code, Parts())
+        assert (got.numerator, got.denominator, got.histogram) == (
+            combined.numerator,
+            combined.denominator,
+            combined.histogram,
+        ), code
