@@ -84,6 +84,10 @@ class ProjectFacts:
         return sum((line.amount for line in self.lines), Decimal("0"))
 
     @property
+    def contingency_percent(self) -> str:
+        return f"{(self.contingency_rate * 100).normalize():f}"
+
+    @property
     def contingency(self) -> Decimal:
         return (self.itemised * self.contingency_rate).quantize(Decimal("0.01"))
 

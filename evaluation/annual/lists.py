@@ -6,7 +6,8 @@ Pure Python over final scores. The rules, all of them data (``EvaluationScheme``
   ``red_top_n`` (ties share a place, so a tie on the last place lists everyone on it) or, when a
   threshold is set, scored at or above it. ``red_top_n = 0`` leaves only the threshold.
 * **black**: a subject among the bottom ``black_bottom_n`` (ties shared) that is not on the red
-  list, or one that failed (below the pass mark) this year and the year before — "failed two
+  list and not level with the best (when everyone scores the same, nobody is "the bottom"),
+  or one that failed (below the pass mark) this year and the year before — "failed two
   years running" puts a subject on the black list whatever its place.
 
 Red wins over "bottom N" in a cohort too small to hold both lists, but never over "failed two
@@ -71,7 +72,7 @@ def place(
             standing, reason = Standing.RED, Reason.THRESHOLD
         elif not passed and key in failed_last_year:
             standing, reason = Standing.BLACK, Reason.FAILED_TWICE
-        elif rules.black_bottom_n and from_bottom[key] <= rules.black_bottom_n:
+        elif rules.black_bottom_n and from_bottom[key] <= rules.black_bottom_n and ranks[key] > 1:
             standing, reason = Standing.BLACK, Reason.BOTTOM_N
         else:
             standing, reason = Standing.NONE, Reason.NONE

@@ -57,6 +57,12 @@ def test_a_subject_below_the_pass_mark_never_makes_the_red_list():
     assert placings["a"].passed is False
 
 
+def test_when_everyone_scores_the_same_nobody_is_black_listed_for_being_the_bottom():
+    placings = place({"a": D("39"), "b": D("39"), "c": D("39")}, ListRules(black_bottom_n=1))
+
+    assert {p.standing for p in placings.values()} == {Standing.NONE}
+
+
 def test_in_a_cohort_too_small_for_both_lists_red_wins_over_the_bottom_places():
     placings = place({"a": D("70")}, ListRules(red_top_n=3, black_bottom_n=1))
 
