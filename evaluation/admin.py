@@ -8,6 +8,8 @@ from evaluation.models import (
     EvaluationPublication,
     EvaluationResult,
     EvaluationScheme,
+    Export,
+    KpiDaily,
     PointAccount,
     PointEntry,
     PointRule,
@@ -89,3 +91,18 @@ class EvaluationAdjustmentAdmin(ReadOnlyModelAdmin):
 class EvaluationPublicationAdmin(ReadOnlyModelAdmin):
     list_display = ["street", "year", "published_at", "published_by"]
     list_select_related = ["street", "published_by"]
+
+
+@admin.register(KpiDaily)
+class KpiDailyAdmin(ReadOnlyModelAdmin):
+    list_display = ["day", "area", "kpi", "numerator", "denominator", "value", "computed_at"]
+    list_filter = ["kpi", "area__level"]
+    date_hierarchy = "day"
+    list_select_related = ["area"]
+
+
+@admin.register(Export)
+class ExportAdmin(ReadOnlyModelAdmin):
+    list_display = ["created_at", "kind", "area", "requested_by", "status", "progress", "filename"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["area", "requested_by"]

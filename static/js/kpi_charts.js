@@ -102,6 +102,8 @@
         // One band per need category: a few categories need less room than many.
         box.style.height = Math.max(220, 36 * data.heat.rows.length + 130) + "px";
       }
+      // No animation: figures for officials should appear as they are, at once.
+      option.animation = false;
       var chart = window.echarts.init(box);
       chart.setOption(option);
       charts.push(chart);
