@@ -245,6 +245,20 @@ class EvaluationResult(models.Model):
         return "member" if self.member_id else "unit"
 
     @property
+    def category_scores(self) -> list[Decimal | None]:
+        """Input–output, satisfaction, social benefit, sustainability; None for a category
+        left out of the cohort's score (weight 0: nobody in the street had any of it)."""
+        scores = [
+            ("input_output", self.score_input_output),
+            ("satisfaction", self.score_satisfaction),
+            ("social_benefit", self.score_social_benefit),
+            ("sustainability", self.score_sustainability),
+        ]
+        return [
+            score if Decimal(self.weights.get(code, "1")) > 0 else None for code, score in scores
+        ]
+
+    @property
     def subject_name(self) -> str:
         if self.member_id:
             return self.member.user.display_name

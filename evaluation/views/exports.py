@@ -51,10 +51,7 @@ def _line(row: RankingRow) -> list:
         _("Party member") if r.member_id else _("Resident unit"),
         r.subject_name,
         r.community.name,
-        r.score_input_output,
-        r.score_satisfaction,
-        r.score_social_benefit,
-        r.score_sustainability,
+        *r.category_scores,  # None (an empty cell) for a category left out
         r.computed_score,
         r.adjustment,
         r.final_score,

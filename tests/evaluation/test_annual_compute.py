@@ -194,3 +194,20 @@ def test_the_nightly_evaluation_is_in_the_beat_schedule(db):
 
     assert job.task == "evaluation.compute_evaluation"
     assert job.task in app.tasks
+
+
+def test_a_category_left_out_of_the_cohort_shows_as_no_score():
+    result = EvaluationResult(
+        score_input_output=D("100"),
+        score_satisfaction=D("50"),
+        score_social_benefit=D("0"),
+        score_sustainability=D("10"),
+        weights={
+            "input_output": "26.67",
+            "satisfaction": "53.33",
+            "social_benefit": "0.00",
+            "sustainability": "20.00",
+        },
+    )
+
+    assert result.category_scores == [D("100"), D("50"), None, D("10")]
