@@ -347,3 +347,38 @@ def test_a_member_rates_an_activity_they_served_in_from_their_page(client, tree)
     assert Rating.objects.get().stars == 5
     assert "already rated" in again.content.decode()
     assert client.get(reverse("evaluation:my_evaluation")).context["activities"] == []
+
+
+def test_the_list_of_publications_costs_a_fixed_number_of_queries(
+    client, world, published, django_assert_max_num_queries
+):
+    client.force_login(world.m3.user)
+
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("evaluation:publications"))
+
+    assert list(response.context["publications"]) == [published]
+
+
+def test_my_evaluation_costs_a_fixed_number_of_queries(
+    client, world, published, django_assert_max_num_queries
+):
+    client.force_login(world.m1.user)
+
+    with django_assert_max_num_queries(10):
+        client.get(reverse("evaluation:my_evaluation"))
+
+
+def test_the_scheme_page_costs_a_fixed_number_of_queries(
+    client, tree, django_assert_max_num_queries
+):
+    from evaluation.models import EvaluationScheme
+
+    for street in (tree["street1"], tree["street2"]):
+        EvaluationScheme.objects.create(area=street)
+    client.force_login(user_with_role(Role.DISTRICT_OFFICIAL, tree["district"]))
+
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("evaluation:schemes"))
+
+    assert len(response.context["schemes"]) == 2
