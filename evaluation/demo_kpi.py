@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from evaluation.models import KpiDaily
 from evaluation.services.kpi import rollup_kpis
+from portal import audit
 from reporting.models import ResidentUnit
 from resources.models import Resource
 
@@ -52,10 +53,14 @@ def seed_kpi_demo(*, today: date | None = None, days: int = DEMO_DAYS) -> KpiDem
         link_unit_resources()
     rows = 0
     for day in missing:
-        counts = rollup_kpis(day=day)
+        counts = rollup_kpis(day=day, audited=False)
         rows += counts["community_rows"] + counts["upper_rows"]
     if not missing:
         return KpiDemoResult(created=False)
+    audit.record(
+        action="kpi.rebuilt",
+        data={"from": missing[0].isoformat(), "to": missing[-1].isoformat(), "days": len(missing)},
+    )
     return KpiDemoResult(
         created=True, counts={"KPI days rolled up": len(missing), "KPI rows": rows}
     )

@@ -78,6 +78,7 @@ def rollup_kpis(
     areas: Iterable[Area] | None = None,
     kpis: Iterable[str] | None = None,
     now: datetime | None = None,
+    audited: bool = True,
 ) -> dict[str, int]:
     """Recompute ``day``'s KPI rows for the communities under ``areas`` (default: all) and
     every area above a community; returns counts of rows written.
@@ -85,6 +86,7 @@ def rollup_kpis(
     ``kpis`` limits the recomputation to some KPI codes (the nightly job refreshes the
     settling ones for past days). Upper areas are always summed again from all their
     communities' rows, so they stay equal to the sum whatever subset was recomputed.
+    ``audited=False`` leaves the audit event to a caller that rolls up many days.
     """
     now = now or timezone.now()
     if day >= timezone.localdate(now):
@@ -133,10 +135,11 @@ def rollup_kpis(
             "community_rows": sum(len(by_code) for by_code in fresh.values()),
             "upper_rows": sum(len(by_code) for by_code in totals.values()),
         }
-        audit.record(
-            action="kpi.rolled_up",
-            data={"day": day.isoformat(), "kpis": sorted(codes), **counts},
-        )
+        if audited:
+            audit.record(
+                action="kpi.rolled_up",
+                data={"day": day.isoformat(), "kpis": sorted(codes), **counts},
+            )
     return counts
 
 
@@ -152,11 +155,20 @@ def rebuild_kpis(*, start: date, end: date, areas: Iterable[Area] | None = None)
     totals = {"days": 0, "community_rows": 0, "upper_rows": 0}
     day = start
     while day <= end:
-        counts = rollup_kpis(day=day, areas=areas)
+        counts = rollup_kpis(day=day, areas=areas, audited=False)
         totals["days"] += 1
         totals["community_rows"] += counts["community_rows"]
         totals["upper_rows"] += counts["upper_rows"]
         day += timedelta(days=1)
+    audit.record(
+        action="kpi.rebuilt",
+        data={
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "areas": [area.code for area in areas or []],
+            **totals,
+        },
+    )
     return totals
 
 
@@ -164,9 +176,10 @@ def nightly_rollup(*, today: date | None = None, settle_days: int = SETTLE_DAYS)
     """The nightly job: all KPIs of yesterday, and the settling KPIs of the days before it."""
     today = today or timezone.localdate()
     yesterday = today - timedelta(days=1)
-    totals = dict(rollup_kpis(day=yesterday))
+    totals = dict(rollup_kpis(day=yesterday, audited=False))
     totals["settled_days"] = 0
     for back in range(1, settle_days + 1):
-        rollup_kpis(day=yesterday - timedelta(days=back), kpis=SETTLING_KPIS)
+        rollup_kpis(day=yesterday - timedelta(days=back), kpis=SETTLING_KPIS, audited=False)
         totals["settled_days"] += 1
+    audit.record(action="kpi.rolled_up", data={"day": yesterday.isoformat(), **totals})
     return totals

@@ -212,3 +212,13 @@ def test_a_range_read_in_one_pass_equals_its_rolled_up_days_combined(world):
             combined.denominator,
             combined.histogram,
         ), code
+
+
+def test_the_nightly_roll_up_writes_one_audit_event(world):
+    from portal.models import AuditEvent
+
+    nightly_rollup(today=D + timedelta(days=1), settle_days=3)
+
+    events = AuditEvent.objects.filter(action="kpi.rolled_up")
+    assert events.count() == 1
+    assert events.get().data["settled_days"] == 3
