@@ -3,9 +3,11 @@ members rate the activities they served in. One rating each, repeats answered po
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +24,7 @@ from tests.factories import (
     UserFactory,
     make_party_member,
     make_service_record,
+    make_tree,
 )
 
 PHONE = "13812345678"
@@ -286,3 +289,43 @@ def test_a_member_who_did_not_serve_cannot_rate_the_activity(tree, activity):
 
     with pytest.raises(PermissionDenied):
         rate_activity(activity=activity, member=member, stars=5)
+
+
+# -- at the same moment (PostgreSQL: real concurrent connections) -------------------------------
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)"
+)
+
+
+def _race(target, n: int) -> list:
+    results: list = []
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        try:
+            barrier.wait()
+            results.append(target(i))
+        except Exception as exc:  # collected and asserted by the test
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submit_of_a_rating_at_the_same_moment_rates_once():
+    need = resolved_need(make_tree()["a"])
+
+    results = _race(lambda i: rate_need_by_resident(need=need, stars=5 - i), 4)
+
+    assert sum(isinstance(r, Need) for r in results) == 1
+    assert all(isinstance(r, (Need, Conflict)) for r in results), results
+    assert AuditEvent.objects.filter(action="need.rated_by_resident").count() == 1
