@@ -35,8 +35,8 @@ from evaluation.services.annual import (
     adjust_score,
     compute_on_demand,
     publish_results,
-    set_scheme,
 )
+from evaluation.services.schemes import set_scheme
 from portal.access import Action, can
 from portal.errors import DomainError, InvalidInput, PermissionDenied
 from portal.models import Area

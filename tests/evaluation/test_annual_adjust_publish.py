@@ -14,8 +14,8 @@ from evaluation.services.annual import (
     adjust_score,
     compute_evaluation,
     publish_results,
-    set_scheme,
 )
+from evaluation.services.schemes import set_scheme
 from portal.errors import Conflict, InvalidInput, PermissionDenied
 from portal.models import AuditEvent, Role
 from tests.evaluation.annual_world import YEAR, build
