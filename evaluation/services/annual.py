@@ -1,4 +1,4 @@
-"""Every write of the annual evaluation: compute, adjust, publish, and the schemes.
+"""Every write of the annual evaluation: compute, adjust and publish (schemes: .schemes).
 
 The street is the unit of work: its members (and, separately, its units) form one cohort, so
 community and street rankings rank the same scores. Computing a street again replaces its
