@@ -128,8 +128,7 @@ def _bare_urlconf(user):
     from django.urls import include, path
 
     from portal.access import Action, scope
-    from portal.models import mask_phone
-    from resources.api import mask_name
+    from portal.models import mask_name, mask_phone
     from resources.models import Need
 
     fields = (

@@ -23,7 +23,7 @@ from portal.api_base import (
     UpdatedSinceFilter,
 )
 from portal.errors import InvalidInput
-from portal.models import Area, PartnerScope, mask_phone
+from portal.models import Area, PartnerScope, mask_name, mask_phone
 from resources import selectors, selectors_matches
 from resources.models import (
     AvailabilitySlot,
@@ -37,12 +37,6 @@ from resources.models import (
     Urgency,
 )
 from resources.services import TRANSITIONS, reveal_requester_phone, submit_need, transition_need
-
-
-def mask_name(name: str) -> str:
-    """张** — keep the family name only."""
-    return f"{name[:1]}{'*' * max(len(name) - 1, 1)}" if name else ""
-
 
 # --- need categories ---------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from portal.models.core import (
     Setting,
     User,
     mask_id_number,
+    mask_name,
     mask_phone,
     validate_mobile_phone,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "Setting",
     "User",
     "mask_id_number",
+    "mask_name",
     "mask_phone",
     "validate_mobile_phone",
     "WebhookDelivery",

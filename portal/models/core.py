@@ -28,6 +28,12 @@ def mask_phone(phone: str | None) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
 
 
+def mask_name(name: str | None) -> str:
+    """王** — keep the family name only (one star per hidden character)."""
+    name = (name or "").strip()
+    return f"{name[:1]}{'*' * max(len(name) - 1, 1)}" if name else ""
+
+
 def mask_id_number(id_number: str | None) -> str:
     """Mask everything but the last four characters of an identity number."""
     if not id_number:

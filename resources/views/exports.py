@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from portal import audit
 from portal.access import Action, can
 from portal.errors import PermissionDenied
-from portal.models import mask_phone
+from portal.models import mask_name, mask_phone
 from portal.xlsx import MAX_ROWS, Sheet, build_workbook, chinese, filters_of, too_many_rows
 from portal.xlsx import xlsx_response as download
 from resources.filters.needs import NeedFilter
@@ -92,7 +92,7 @@ def _need_sheets(qs: QuerySet[Need]) -> list[Sheet]:
             n.get_status_display(),
             n.community.name,
             n.grid.name if n.grid_id else "",
-            n.requester_name,
+            mask_name(n.requester_name),
             mask_phone(n.requester_phone),
             n.submitted_at,
             n.due_at,
@@ -144,9 +144,13 @@ def _need_sheets(qs: QuerySet[Need]) -> list[Sheet]:
 @login_required
 @require_GET
 def need_export(request):
-    """The needs list as on the page (same scope, filters and order) in .xlsx."""
-    if not can(request.user, Action.NEED_VIEW):
-        raise PermissionDenied(_("You cannot view needs."))
+    """The needs list as on the page (same scope, filters and order) in .xlsx.
+
+    A bulk copy of residents' requests is for staff only (members and unit admins can read the
+    list but not take it away), and requesters' names are masked like their phones.
+    """
+    if not can(request.user, Action.NEED_VIEW) or not can(request.user, Action.DASHBOARD_VIEW):
+        raise PermissionDenied(_("Only staff can export the needs list."))
     sort = request.GET.get("sort", need_pages.DEFAULT_SORT)
     if sort.lstrip("-") not in need_pages.SORTS:
         sort = need_pages.DEFAULT_SORT

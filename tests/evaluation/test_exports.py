@@ -129,6 +129,26 @@ def test_an_official_of_district_a_cannot_export_district_bs_needs(
     assert [row[1] for row in by_url[1:]] == ["ours"]  # an out-of-reach filter is ignored
 
 
+def test_members_can_read_the_needs_list_but_not_export_it(client, tree):
+    NeedFactory(community=tree["a"])
+    client.force_login(user_with_role(Role.MEMBER, tree["a"]))
+
+    assert client.get(reverse("resources:need_list")).status_code == 200
+    assert client.get(reverse("resources:need_export")).status_code == 403
+    assert not AuditEvent.objects.filter(action="export.needs").exists()
+
+
+def test_the_needs_export_masks_requesters_names(client, tree, worker):
+    NeedFactory(community=tree["a"], requester_name="王建国")
+    client.force_login(worker)
+
+    book = workbook(client.get(reverse("resources:need_export")))
+
+    header, line = rows(book.worksheets[0])[:2]
+    assert "王建国" not in str(rows(book.worksheets[0]))
+    assert "王**" in line
+
+
 def test_someone_who_cannot_view_needs_cannot_export_them(client, tree):
     client.force_login(user_with_role(Role.AUDITOR, tree["city"]))
 
