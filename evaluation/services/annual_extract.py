@@ -226,14 +226,19 @@ def member_figures(ids: list[int], year: int) -> dict[str, SubjectFigures]:
     _project_stars(tally, owned, year)
     activities = set().union(*served_activities.values()) if served_activities else set()
     if activities:
-        stars_of: dict[int, list[int]] = defaultdict(list)
-        for activity_id, stars in Rating.objects.filter(
+        # Each activity's stars with who gave them: a member's own rating of an activity they
+        # served in says nothing about them, so it never counts towards their satisfaction.
+        stars_of: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        for activity_id, rater_key, stars in Rating.objects.filter(
             activity_id__in=activities, created_at__range=(start, end)
-        ).values_list("activity_id", "stars"):
-            stars_of[activity_id].append(stars)
+        ).values_list("activity_id", "rater_key", "stars"):
+            stars_of[activity_id].append((rater_key, stars))
         for member_id, served in served_activities.items():
+            own_key = f"member:{member_id}"
             for activity_id in served:
-                tally.stars[member_id].extend(stars_of[activity_id])
+                tally.stars[member_id].extend(
+                    stars for rater_key, stars in stars_of[activity_id] if rater_key != own_key
+                )
     _enrolled_years(tally, field="member_id", ids=ids, year=year)
     return {f"member:{i}": tally.figures(SubjectKind.MEMBER, i, year) for i in ids}
 
