@@ -141,7 +141,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             Action.EVALUATION_PUBLISH,
         }
     ),
-    # Districts receive needs escalated past the street's clock, so they can act on them.
+    # Districts receive needs escalated past the street's clock, so they can act on them; only
+    # on those (resources.services.needs checks ``can_without`` for the rest).
     Role.DISTRICT_OFFICIAL: frozenset(
         _READ_LISTS
         | _OVERSIGHT
@@ -152,8 +153,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.AUDITOR: frozenset({Action.AUDIT_VIEW}),
     # Partner systems reach data only through the API, and there each endpoint also demands
-    # one of the client's scopes (portal.api_auth): access = these grants ∩ scopes. Contact
-    # details stay with the community's own workers, so no scope can reveal them here.
+    # one of the client's scopes (portal.api_auth): access = these grants ∩ scopes.
     Role.PARTNER: frozenset(
         _READ_LISTS
         | {
@@ -287,6 +287,22 @@ def can(user, action: str, *, area: Area | None = None) -> bool:
     if area is None:
         return bool(paths)
     return any(area.path.startswith(path) for path in paths)
+
+
+def can_without(user, action: str, *, area: Area, roles: Iterable[str]) -> bool:
+    """Like ``can``, but counting only assignments whose role is not in ``roles``.
+
+    For grants that a role holds only in part: a district official may process needs, but only
+    those escalated to the district, so the needs service asks whether the user could act on a
+    need through some other role.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    excluded = set(roles)
+    return any(
+        role not in excluded and role_grants(role, action) and area.path.startswith(path)
+        for role, path, _level in _assignments(user)
+    )
 
 
 def areas_for(user, action: str, *, levels: Iterable[int] | None = None) -> models.QuerySet[Area]:

@@ -420,9 +420,12 @@ ALLOWED = (200, 302)
 MISSING_PK = 987654
 
 
-def _object_in(kind, community, owner):
+def _object_in(kind, community, owner, role=None):
     if kind == "need":
-        return NeedFactory(community=community)
+        # District officials process needs once escalated to the district; that partial grant
+        # is tested in tests/resources/test_need_services.py.
+        level = 2 if role == Role.DISTRICT_OFFICIAL else 0
+        return NeedFactory(community=community, escalation_level=level)
     if kind == "resource":
         return ResourceFactory(area=community)
     project = ProjectFactory(area=community, owner=owner)
@@ -440,8 +443,8 @@ def on_page(client, tree):
     def setup(page, role):
         user = user_with_role(role, tree["a"])
         owner = user_with_role(Role.COMMUNITY_WORKER, tree["a"])
-        mine = _object_in(page.kind, tree["a"], owner)
-        theirs = _object_in(page.kind, tree["b"], owner)
+        mine = _object_in(page.kind, tree["a"], owner, role)
+        theirs = _object_in(page.kind, tree["b"], owner, role)
         client.force_login(user)
         return client, mine, theirs
 

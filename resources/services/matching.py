@@ -167,7 +167,9 @@ def match_area(*, area: Area, run: JobRun | None = None, now: datetime | None = 
         _need_inputs(needs, now),
         _resource_inputs(resources),
         weights=weights_for(street),
-        max_candidates=get_setting("matching.max_candidates", area=street, year=now.year),
+        max_candidates=get_setting(
+            "matching.max_candidates", area=street, year=timezone.localdate(now).year
+        ),
         excluded=rejected,
     )
     counts = _persist(area=area, need_ids=need_ids, proposals=result.proposals, run=run, now=now)
@@ -175,7 +177,6 @@ def match_area(*, area: Area, run: JobRun | None = None, now: datetime | None = 
         needs=len(needs),
         resources=len(resources),
         candidates=result.candidate_count,
-        proposals=len(result.proposals),
         optimal_total=result.optimal_total,
         greedy_total=result.greedy_total,
         seconds=round(
@@ -186,8 +187,17 @@ def match_area(*, area: Area, run: JobRun | None = None, now: datetime | None = 
 
 
 def _persist(*, area: Area, need_ids: list[int], proposals, run, now) -> dict[str, int]:
-    chosen = {proposal.need_id: proposal for proposal in proposals}
     with transaction.atomic():
+        # The engine worked on a snapshot: a need accepted, matched or closed since then must
+        # not get (or get back) a proposal. Locking the needs holds off decisions meanwhile.
+        still_open = set(
+            Need.objects.select_for_update()
+            .filter(pk__in=[p.need_id for p in proposals], status__in=MATCHABLE)
+            .exclude(matches__status=Match.Status.ACCEPTED)
+            .values_list("pk", flat=True)
+        )
+        proposals = [p for p in proposals if p.need_id in still_open]
+        chosen = {proposal.need_id: proposal for proposal in proposals}
         live = list(
             Match.objects.select_for_update().filter(
                 need__area__path__startswith=area.path, status=Match.Status.PROPOSED
@@ -231,7 +241,12 @@ def _persist(*, area: Area, need_ids: list[int], proposals, run, now) -> dict[st
         )
         Match.objects.bulk_create(created, batch_size=500)
     kept = sum(1 for match in updated if match.pk not in stale)
-    return {"new": len(created) + len(updated) - kept, "kept": kept, "expired": expired}
+    return {
+        "proposals": len(proposals),
+        "new": len(created) + len(updated) - kept,
+        "kept": kept,
+        "expired": expired,
+    }
 
 
 # Someone asking again within this window is told when matching last ran instead.

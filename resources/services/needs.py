@@ -13,11 +13,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal import audit, webhooks
-from portal.access import Action, can
+from portal.access import Action, can, can_without
 from portal.errors import IllegalTransition, InvalidInput, PermissionDenied
-from portal.models import Area, User, validate_mobile_phone
+from portal.models import Area, Role, User, validate_mobile_phone
 from portal.services import get_setting
-from resources.models import AvailabilitySlot, Channel, Need, NeedCategory, TargetGroup, Urgency
+from resources.models import (
+    AvailabilitySlot,
+    Channel,
+    EscalationLevel,
+    Need,
+    NeedCategory,
+    TargetGroup,
+    Urgency,
+)
 
 S = Need.Status
 
@@ -185,9 +193,19 @@ def submit_need(
     raise InvalidInput(_("Could not allocate a tracking number; please try again."))
 
 
+def may_process(user: User, need: Need) -> bool:
+    """May ``user`` move ``need`` through its steps? District officials only once the need has
+    been escalated to the district; everyone else as their role allows in the need's area."""
+    if not can(user, Action.NEED_PROCESS, area=need.area):
+        return False
+    if need.escalation_level >= EscalationLevel.DISTRICT:
+        return True
+    return can_without(user, Action.NEED_PROCESS, area=need.area, roles=[Role.DISTRICT_OFFICIAL])
+
+
 def allowed_actions(need: Need, user: User) -> list[tuple[str, Transition]]:
     """The transitions ``user`` may apply to ``need`` now, in display order."""
-    if not can(user, Action.NEED_PROCESS, area=need.area):
+    if not may_process(user, need):
         return []
     return [(name, t) for name, t in TRANSITIONS.items() if need.status in t.sources]
 
@@ -210,7 +228,7 @@ def transition_need(
         move = TRANSITIONS[action]
     except KeyError:
         raise InvalidInput(_("Unknown action."), field="action") from None
-    if not can(by, Action.NEED_PROCESS, area=need.area):
+    if not may_process(by, need):
         raise PermissionDenied(_("You cannot process needs of this community."))
     reason = (reason or "").strip()
     if move.needs_reason and not reason:

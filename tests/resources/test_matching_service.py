@@ -159,3 +159,23 @@ def test_run_job_command_names_a_bad_area(tree):
         call_command("run_job", "matching", "--area", "nope")
     with pytest.raises(CommandError, match="not a street or a community"):
         call_command("run_job", "matching", "--area", tree["district"].code)
+
+
+def test_a_need_closed_while_the_engine_ran_gets_no_proposal(tree, meals, monkeypatch):
+    from resources.services import matching
+
+    need = _need(tree["a"], meals)
+    ResourceFactory(area=tree["a"], categories=[meals])
+    engine = matching.run_matching
+
+    def engine_then_a_worker_rejects_the_need(*args, **kwargs):
+        result = engine(*args, **kwargs)
+        Need.objects.filter(pk=need.pk).update(
+            status=Need.Status.REJECTED, close_reason="duplicate", closed_at=timezone.now()
+        )
+        return result
+
+    monkeypatch.setattr(matching, "run_matching", engine_then_a_worker_rejects_the_need)
+    counts = match_area(area=tree["street1"])
+    assert not Match.objects.exists()
+    assert counts["proposals"] == 0

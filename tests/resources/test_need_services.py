@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from portal.errors import IllegalTransition, InvalidInput, PermissionDenied
-from portal.models import Area, AuditEvent, Role, Setting
+from portal.models import Area, AuditEvent, Role, RoleAssignment, Setting
 from resources.models import Channel, Need
 from resources.services.needs import (
     TRANSITIONS,
@@ -433,20 +433,39 @@ def test_a_worker_of_b_cannot_process_needs_of_a(tree, worker_b):
     assert not AuditEvent.objects.exists()
 
 
-def test_a_district_official_can_act_on_needs_that_reach_the_district(tree):
-    # Escalation takes a need past the street's clock to the district, which must be able
-    # to accept it; an official of another district cannot.
+def test_a_district_official_acts_only_on_needs_escalated_to_the_district(tree):
     official = user_with_role(Role.DISTRICT_OFFICIAL, tree["district"])
-    other = AreaFactory(level=Area.Level.DISTRICT, parent=tree["city"])
-    outsider = user_with_role(Role.DISTRICT_OFFICIAL, other)
     need = need_in(S.SUBMITTED, tree["a"])
 
     with pytest.raises(PermissionDenied):
-        transition_need(need=need, action="accept", by=outsider)
-    transition_need(need=need, action="accept", by=official)
+        transition_need(need=need, action="accept", by=official)
+    assert allowed_actions(need, official) == []
 
+    Need.objects.filter(pk=need.pk).update(escalation_level=2)
+    need.refresh_from_db()
+    assert [name for name, _move in allowed_actions(need, official)][:1] == ["accept"]
+    transition_need(need=need, action="accept", by=official)
     need.refresh_from_db()
     assert need.status == S.ACCEPTED
+
+
+def test_an_official_of_another_district_cannot_act_even_on_escalated_needs(tree):
+    other = AreaFactory(level=Area.Level.DISTRICT, parent=tree["city"])
+    outsider = user_with_role(Role.DISTRICT_OFFICIAL, other)
+    need = need_in(S.SUBMITTED, tree["a"])
+    Need.objects.filter(pk=need.pk).update(escalation_level=2)
+    need.refresh_from_db()
+
+    with pytest.raises(PermissionDenied):
+        transition_need(need=need, action="accept", by=outsider)
+
+
+def test_a_district_official_who_is_also_a_community_worker_acts_as_the_worker(tree):
+    official = user_with_role(Role.DISTRICT_OFFICIAL, tree["district"])
+    RoleAssignment.objects.create(user=official, role=Role.COMMUNITY_WORKER, area=tree["a"])
+    need = need_in(S.SUBMITTED, tree["a"])
+
+    transition_need(need=need, action="accept", by=official)
 
 
 def test_permission_is_checked_before_the_reason(tree, worker_b):
