@@ -14,17 +14,20 @@ Two kinds of parts:
 
 Attribution to a day, chosen so that a day's figures stop changing once it has passed:
 
-* need response rate — a need counts on the day its outcome was known: when it was answered
-  (accepted, or rejected as a decision) or when its clock ran out, whichever came first. It
-  counts as answered in time when the answer came at or before ``due_at``. A need still inside
-  its clock is not counted yet; merged needs (duplicates) are never counted.
+* need response rate — needs accepted within the response clock over needs submitted. A need
+  counts on the day its outcome was known: when it was accepted or rejected, or when its clock
+  ran out, whichever came first. Only an acceptance at or before ``due_at`` counts as a
+  response; a rejection (even in time) or a late acceptance counts in the denominator only. A
+  need still inside its clock is not counted yet. Merged needs are duplicates of another need
+  (which is counted), so they are left out of both parts.
 * need response time — needs accepted that day; hours from submission to acceptance. The
   figure is the median, read from the merged histogram of whole hours.
 * closed-loop rate — needs submitted that day (merged ones excluded): those now resolved and
   rated by the resident. It settles as needs close, so the nightly job recomputes the last
   ``SETTLE_DAYS`` days; ``rebuild_kpis`` recomputes any range.
-* resident satisfaction — ratings given that day (the resident's stars on a need, and the
-  ratings of activities and projects): 4–5 stars over all ratings.
+* resident satisfaction — residents' ratings given that day (the resident's stars on a need,
+  and residents' stars on the projects that met their needs, rater key ``need:<id>``): 4–5
+  stars over all ratings. Members' ratings of activities are not residents' and do not count.
 * matching accuracy — proposals decided that day: accepted over accepted + rejected (expired
   proposals were never decided by a person).
 * dispute mediation success — neighbour-dispute needs closed that day: resolved over resolved
@@ -141,7 +144,7 @@ KPIS: tuple[KpiSpec, ...] = (
 KPI_BY_CODE: dict[str, KpiSpec] = {spec.code: spec for spec in KPIS}
 KPI_CODES: tuple[str, ...] = tuple(KPI_BY_CODE)
 # The KPIs whose days keep changing after they pass (see the module docstring).
-SETTLING_KPIS = frozenset({"closed_loop_rate", "volunteer_hours"})
+SETTLING_KPIS = frozenset({"closed_loop_rate", "volunteer_hours", "member_participation"})
 
 
 @dataclass
@@ -298,12 +301,16 @@ def answered_at(need: NeedFacts) -> datetime | None:
 
 
 def response_outcome(need: NeedFacts, *, now: datetime) -> tuple[datetime, bool] | None:
-    """(when the outcome was known, answered in time?) — None while it is not known yet."""
+    """(when the outcome was known, accepted within the clock?) — None while it is not known.
+
+    Only an acceptance at or before ``due_at`` is a response; a rejection settles the outcome
+    as "not accepted" when it comes first. Merged duplicates are never counted.
+    """
     if need.status == "merged":
         return None
     answer = answered_at(need)
     if answer is not None and answer <= need.due_at:
-        return answer, True
+        return answer, need.accepted_at is not None
     if need.due_at <= now:
         return need.due_at, False
     return None

@@ -194,11 +194,19 @@ def _need_flows(start, end, now, under, put) -> None:
 
 
 def _ratings(start, end, under, put) -> None:
-    """Residents' and members' stars for activities and projects (needs are read above)."""
+    """Residents' stars for the projects that met their needs (rater key ``need:<id>``; the
+    needs' own ratings are read above). Members' ratings of activities are not residents'."""
     from evaluation.models.ratings import Rating
 
     rated = _under(
-        Rating.objects.filter(created_at__gte=start, created_at__lt=end), "community__path", under
+        Rating.objects.filter(
+            created_at__gte=start,
+            created_at__lt=end,
+            project__isnull=False,
+            rater_key__startswith="need:",
+        ),
+        "community__path",
+        under,
     )
     rows = rated.values("community_id").annotate(
         total=Count("pk"), satisfied=Count("pk", filter=Q(stars__gte=4))

@@ -66,7 +66,7 @@ def build_community_a(a) -> dict[str, object]:
     )
     # Answered a day late: its outcome (late) fell on D-1, its response time (50 h) on D.
     need(a, submitted=at(-2, 8), status="accepted", accepted_at=at(0, 10))
-    # Rejected inside the clock: an answer in time.
+    # Rejected inside the clock: an answer, but not an acceptance (counts as not responded).
     need(a, submitted=at(0, 10), status="rejected", closed_at=at(0, 12), close_reason="重复")
     # Clock ran out on D without an answer.
     need(
@@ -137,7 +137,7 @@ def build_community_a(a) -> dict[str, object]:
     )
     project.resources.add(r1)
     Rating.objects.create(
-        project=project, community=a, stars=4, rater_key="r1", created_at=at(0, 15)
+        project=project, community=a, stars=4, rater_key=f"need:{n1.pk}", created_at=at(0, 15)
     )
 
     r_other = ResourceFactory(area=a, status=Resource.Status.RETIRED)
@@ -175,7 +175,7 @@ def backdate_registrations() -> None:
 
 # (numerator, denominator, value) of community A on D.
 EXPECTED_A = {
-    "need_response_rate": (3, 4, Decimal("75.0")),
+    "need_response_rate": (2, 4, Decimal("50.0")),
     "need_response_time": (Decimal("52.5"), 3, Decimal("2.5")),
     "closed_loop_rate": (1, 3, Decimal("33.3")),
     "resident_satisfaction": (2, 3, Decimal("66.7")),

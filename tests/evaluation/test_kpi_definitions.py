@@ -137,10 +137,10 @@ def test_a_late_answer_counts_as_late_on_the_day_the_clock_ran_out():
     assert response_outcome(need, now=T0 + timedelta(days=9)) == (T0 + timedelta(hours=24), False)
 
 
-def test_a_rejection_inside_the_clock_is_an_answer_in_time():
+def test_a_rejection_inside_the_clock_counts_as_not_accepted_on_the_day_of_the_rejection():
     need = facts(status="rejected", closed_at=T0 + timedelta(hours=2))
 
-    assert response_outcome(need, now=T0 + timedelta(days=9)) == (T0 + timedelta(hours=2), True)
+    assert response_outcome(need, now=T0 + timedelta(days=9)) == (T0 + timedelta(hours=2), False)
 
 
 def test_an_unanswered_need_inside_its_clock_has_no_outcome_yet():

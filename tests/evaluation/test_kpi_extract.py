@@ -79,3 +79,58 @@ def test_under_limits_the_communities_read(world):
     parts = extract_day(D, now=at(2, 0), under=world["street2"].path)
 
     assert set(parts) == {world["b"].pk}
+
+
+def test_members_ratings_of_activities_are_not_resident_satisfaction(world):
+    from evaluation.models.ratings import Rating
+    from reporting.models import Activity
+    from tests.factories import UserFactory
+
+    activity = Activity.objects.create(
+        community=world["b"], title="清扫楼道", venue="3 号楼", starts_at=at(0, 8),
+        ends_at=at(0, 10), capacity=10, organiser=UserFactory(),
+    )  # fmt: skip
+    Rating.objects.create(
+        activity=activity, community=world["b"], stars=1, rater_key="member:1", created_at=at(0, 11)
+    )
+
+    parts = extract_day(D, now=at(2, 0)).get(world["b"].pk, {})
+
+    assert "resident_satisfaction" not in parts
+
+
+def test_a_residents_rating_of_a_project_is_resident_satisfaction(world):
+    from evaluation.models.ratings import Rating
+    from tests.factories import ProjectFactory, UserFactory
+
+    project = ProjectFactory(area=world["b"], owner=UserFactory(), status="completed")
+    resident = need(world["b"], submitted=at(-9, 9))
+    Rating.objects.create(
+        project=project, community=world["b"], stars=2, rater_key=f"need:{resident.pk}",
+        created_at=at(0, 11),
+    )  # fmt: skip
+
+    parts = extract_day(D, now=at(2, 0))[world["b"].pk]["resident_satisfaction"]
+
+    assert (parts.numerator, parts.denominator) == (Decimal(0), Decimal(1))
+
+
+def test_response_rate_counts_acceptances_in_time_over_needs_submitted(world):
+    b = world["b"]
+    # Day D+3, community B: accepted in time, rejected in time, accepted late (outcome on
+    # D+3 when its clock ran out), merged (never counted): 1 of 3.
+    kept = need(b, submitted=at(3, 8), status="accepted", accepted_at=at(3, 9))
+    need(b, submitted=at(3, 8), status="rejected", closed_at=at(3, 10), close_reason="不属实")
+    need(b, submitted=at(2, 6), status="accepted", accepted_at=at(3, 20))
+    need(
+        b,
+        submitted=at(3, 8),
+        status="merged",
+        closed_at=at(3, 9),
+        close_reason="重复",
+        merged_into=kept,
+    )
+
+    parts = extract_day(D + timedelta(days=3), now=at(9, 0))[b.pk]["need_response_rate"]
+
+    assert (parts.numerator, parts.denominator) == (Decimal(1), Decimal(3))

@@ -50,7 +50,7 @@ def test_a_communitys_rows_carry_its_parts_and_value(world):
     rollup_kpis(day=D, now=NOW)
 
     row = stored(world["a"], "need_response_rate")
-    assert (row.numerator, row.denominator, row.value) == (Decimal(3), Decimal(4), Decimal("75.0"))
+    assert (row.numerator, row.denominator, row.value) == (Decimal(2), Decimal(4), Decimal("50.0"))
 
 
 @pytest.mark.parametrize("code", list(EXPECTED_A))
@@ -171,7 +171,7 @@ def test_nightly_roll_up_stores_yesterday_and_refreshes_the_settling_days(world)
     # Settling days carry only the settling KPIs.
     assert set(
         KpiDaily.objects.filter(day=D - timedelta(days=1)).values_list("kpi", flat=True)
-    ) <= {"closed_loop_rate", "volunteer_hours"}
+    ) <= {"closed_loop_rate", "volunteer_hours", "member_participation"}
 
 
 def test_the_nightly_task_runs_once_per_day(world, settings):
