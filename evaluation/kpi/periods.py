@@ -9,6 +9,10 @@ from datetime import date, timedelta
 KINDS = ("month", "quarter", "year", "custom")
 # The longest custom range a page computes (a little over two years).
 MAX_CUSTOM_DAYS = 800
+# The days a period may be chosen in; dates outside (e.g. year 1 or 9999, where the previous
+# or next period cannot be computed) are treated as unreadable.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -70,17 +74,22 @@ def year_of(day: date) -> Period:
 
 
 def _date(text: str | None) -> date | None:
+    """The ISO date in ``text``; None when missing, unreadable or outside the allowed range."""
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        return None
+    return day
 
 
 def parse_period(params: Mapping[str, str], *, today: date) -> Period:
     """The period chosen by GET parameters (``period``, ``at``, ``from``, ``to``).
 
-    Anything missing or unreadable falls back to the current month; a custom range is put in
-    order and capped at ``MAX_CUSTOM_DAYS`` days back from its end.
+    Anything missing or unreadable (including dates outside ``FIRST_DAY``..``LAST_DAY``) falls
+    back to the current month; a custom range is put in order and capped at
+    ``MAX_CUSTOM_DAYS`` days back from its end.
     """
     kind = params.get("period") or "month"
     if kind == "custom":
