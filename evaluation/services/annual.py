@@ -188,7 +188,10 @@ def compute_street(*, year: int, street: Area, now: datetime | None = None) -> d
     """Score, rank and list every enrolled member and unit of one street for ``year``.
 
     Replaces the street's results of the year (keeping the rows of subjects still enrolled, so
-    links to them stay valid). Refuses a published street. Returns counts.
+    links to them stay valid). Refuses a published street. A subject who moved here from a
+    street whose results of the year are published keeps that frozen result: it is neither
+    moved nor rewritten, and the subject is left out of this street's scoring and lists
+    (counted as ``kept_frozen``). Returns counts.
     """
     now = now or timezone.now()
     if street.level != Area.Level.STREET:
@@ -198,21 +201,11 @@ def compute_street(*, year: int, street: Area, now: datetime | None = None) -> d
     figures = member_figures(
         [s.subject_id for s in subjects if s.kind == SubjectKind.MEMBER], year
     ) | unit_figures([s.subject_id for s in subjects if s.kind == SubjectKind.UNIT], year)
-    scores: dict[str, Score] = {}
-    for kind in SubjectKind:
-        scores |= score_cohort([figures[s.key] for s in subjects if s.kind == kind], scheme.weights)
     with transaction.atomic():
         # The street's row is the lock: computing, adjusting and publishing queue up.
         Area.objects.select_for_update().filter(pk=street.pk).first()
         if is_published(street=street, year=year):
             raise Conflict(_("These results are published and can no longer change."))
-        adjustments = _adjustments(year=year, subjects=subjects)
-        finals = {
-            s.key: final_score(scores[s.key].computed, [adjustments.get(s.key, Decimal("0"))])
-            for s in subjects
-        }
-        failed = _failed_last_year(year=year, subjects=subjects)
-        on_street, in_community = _placings(subjects, finals, scheme, failed)
         existing = {
             _key(r.member_id, r.unit_id): r
             for r in EvaluationResult.objects.select_for_update().filter(
@@ -224,6 +217,27 @@ def compute_street(*, year: int, street: Area, now: datetime | None = None) -> d
                 )
             )
         }
+        frozen_streets = set(
+            EvaluationPublication.objects.filter(
+                year=year, street_id__in={r.street_id for r in existing.values()} - {street.pk}
+            ).values_list("street_id", flat=True)
+        )
+        frozen = {key for key, r in existing.items() if r.street_id in frozen_streets}
+        subjects = [s for s in subjects if s.key not in frozen]
+        for key in frozen:
+            del existing[key]
+        scores: dict[str, Score] = {}
+        for kind in SubjectKind:
+            scores |= score_cohort(
+                [figures[s.key] for s in subjects if s.kind == kind], scheme.weights
+            )
+        adjustments = _adjustments(year=year, subjects=subjects)
+        finals = {
+            s.key: final_score(scores[s.key].computed, [adjustments.get(s.key, Decimal("0"))])
+            for s in subjects
+        }
+        failed = _failed_last_year(year=year, subjects=subjects)
+        on_street, in_community = _placings(subjects, finals, scheme, failed)
         to_create, to_update = [], []
         for subject in subjects:
             values = _result_values(
@@ -254,7 +268,7 @@ def compute_street(*, year: int, street: Area, now: datetime | None = None) -> d
         EvaluationResult.objects.filter(pk__in=stale).delete()
         EvaluationResult.objects.bulk_create(to_create)
         EvaluationResult.objects.bulk_update(to_update, [f for f in _RESULT_FIELDS])
-    return {"results": len(subjects), "removed": len(stale)}
+    return {"results": len(subjects), "removed": len(stale), "kept_frozen": len(frozen)}
 
 
 def compute_evaluation(
@@ -265,7 +279,7 @@ def compute_evaluation(
     Published streets are skipped (their results are frozen). Idempotent: a second run with
     unchanged records writes the same figures. Returns counts per outcome.
     """
-    counts = {"streets": 0, "results": 0, "removed": 0, "skipped_published": 0}
+    counts = {"streets": 0, "results": 0, "removed": 0, "skipped_published": 0, "kept_frozen": 0}
     for street in streets_in(area):
         if is_published(street=street, year=year):
             counts["skipped_published"] += 1
@@ -274,6 +288,7 @@ def compute_evaluation(
         counts["streets"] += 1
         counts["results"] += street_counts["results"]
         counts["removed"] += street_counts["removed"]
+        counts["kept_frozen"] += street_counts["kept_frozen"]
     with transaction.atomic():
         audit.record(
             action="evaluation.computed",

@@ -160,6 +160,15 @@ def compute(request):
                 _("Computed %(count)s results from the year's records.")
                 % {"count": counts["results"]},
             )
+        if counts.get("kept_frozen"):
+            messages.info(
+                request,
+                _(
+                    "%(count)s members or units who moved here keep the published result of "
+                    "their former street."
+                )
+                % {"count": counts["kept_frozen"]},
+            )
     return redirect(_results_url(year, area))
 
 

@@ -211,3 +211,35 @@ def test_a_category_left_out_of_the_cohort_shows_as_no_score():
     )
 
     assert result.category_scores == [D("100"), D("50"), None, D("10")]
+
+
+def test_recomputing_a_street_leaves_a_movers_published_result_on_their_old_street(world, tree):
+    from django.utils import timezone
+
+    from evaluation.models import EvaluationPublication
+    from tests.factories import UserFactory
+
+    compute_evaluation(year=YEAR)
+    EvaluationPublication.objects.create(
+        street=tree["street2"], year=YEAR, published_at=timezone.now(), published_by=UserFactory()
+    )
+    frozen = result_of(world.m4)
+    world.m4.enrollments.filter(year=YEAR).update(community=tree["a"])
+
+    counts = compute_evaluation(year=YEAR, area=tree["street1"])
+
+    after = result_of(world.m4)
+    assert counts["kept_frozen"] == 1
+    assert (
+        after.pk,
+        after.street_id,
+        after.community_id,
+        after.final_score,
+        after.computed_at,
+    ) == (
+        frozen.pk,
+        tree["street2"].pk,
+        tree["b"].pk,
+        frozen.final_score,
+        frozen.computed_at,
+    )
