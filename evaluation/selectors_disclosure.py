@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from evaluation.kpi.definitions import KPIS, Parts, combine_days, value_of
+from evaluation.kpi.definitions import KPI_BY_CODE, KPIS, Parts, combine_days, value_of
+from evaluation.kpi.extract import extract_range
 from evaluation.models import KpiDaily
 from evaluation.services.annual_extract import year_bounds
 from portal.models import Area
@@ -170,49 +171,47 @@ def joint_meeting_decisions(community: Area) -> list[DecisionFacts]:
 class KpiSummary:
     year: int
     received: int
-    accepted_in_time: int
     resolved: int
     ratings: int
     satisfied: int
     mean_rating: Decimal | None
-
-    def _share(self, part: int, whole: int) -> Decimal | None:
-        if not whole:
-            return None
-        return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"))
-
-    @property
-    def response_rate(self) -> Decimal | None:
-        return self._share(self.accepted_in_time, self.received)
-
-    @property
-    def resolved_rate(self) -> Decimal | None:
-        return self._share(self.resolved, self.received)
-
-    @property
-    def satisfaction(self) -> Decimal | None:
-        return self._share(self.satisfied, self.ratings)
+    response_rate: Decimal | None
+    satisfaction: Decimal | None
 
 
 def kpi_summary(community: Area, *, year: int | None = None) -> KpiSummary:
-    """This year's needs of the community: received, accepted within the clock, resolved, and
-    the residents' ratings (one query). KPI definitions as in DOMAIN.md."""
-    year = year or timezone.localdate().year
+    """This year's needs of the community: received, resolved, the residents' ratings of
+    needs, and the response rate and resident satisfaction of the year so far.
+
+    The two rates come from ``evaluation.kpi.extract`` over the year up to today, the very
+    rules the nightly roll-ups store, so they match the programme's indicators shown below
+    them (which stop at the last roll-up). A few queries, whatever the number of needs.
+    """
+    today = timezone.localdate()
+    year = year or today.year
     start, end = year_bounds(year)
     figures = Need.objects.filter(community=community, submitted_at__range=(start, end)).aggregate(
         received=Count("id"),
-        accepted_in_time=Count(
-            "id", filter=Q(accepted_at__isnull=False, accepted_at__lte=F("due_at"))
-        ),
         resolved=Count("id", filter=Q(status__in=DONE)),
-        ratings=Count("rating"),
-        satisfied=Count("id", filter=Q(rating__gte=4)),
         mean=Avg("rating"),
     )
     mean = figures.pop("mean")
+    last = min(date(year, 12, 31), today)
+    parts = extract_range(
+        date(year, 1, 1),
+        last,
+        under=community.path,
+        only={"need_response_rate", "resident_satisfaction"},
+    ).get(community.pk, {})
+    rate = parts.get("need_response_rate", Parts())
+    satisfaction = parts.get("resident_satisfaction", Parts())
     return KpiSummary(
         year=year,
         mean_rating=None if mean is None else Decimal(str(mean)).quantize(Decimal("0.01")),
+        ratings=int(satisfaction.denominator),
+        satisfied=int(satisfaction.numerator),
+        response_rate=value_of(KPI_BY_CODE["need_response_rate"], rate),
+        satisfaction=value_of(KPI_BY_CODE["resident_satisfaction"], satisfaction),
         **figures,
     )
 

@@ -57,7 +57,7 @@ def community_a(tree):
         community=a,
         channel=Channel.COUNCIL,
         title="楼道照明改造",
-        status=Need.Status.RESOLVED,
+        status=Need.Status.EVALUATED,
         submitted_at=now - timedelta(days=5),
         accepted_at=now - timedelta(days=5) + timedelta(hours=2),
         resolved_at=now - timedelta(days=1),
@@ -66,6 +66,7 @@ def community_a(tree):
         requester_phone=PHONE,
         address=ADDRESS,
         rating=5,
+        evaluated_at=now - timedelta(hours=12),
     )
     NeedFactory(
         community=a,
@@ -110,6 +111,21 @@ def test_the_public_page_shows_a_summary_of_this_years_needs(client, community_a
         Decimal("100.0"),
     )
     assert kpis.response_rate == Decimal("50.0")
+
+
+def test_the_public_summary_counts_residents_project_ratings_like_the_kpi(client, community_a):
+    from evaluation.models import Rating
+
+    project = Project.objects.get(title="老旧小区加装扶手")
+    need = Need.objects.get(title="楼道照明改造")
+    Rating.objects.create(
+        project=project, community=community_a, stars=2, rater_key=f"need:{need.pk}",
+        created_at=timezone.now() - timedelta(hours=1),
+    )  # fmt: skip
+
+    kpis = page_of(client, community_a).context["kpis"]
+
+    assert (kpis.satisfied, kpis.ratings, kpis.satisfaction) == (1, 2, Decimal("50.0"))
 
 
 def test_the_public_page_has_no_personal_data(client, community_a):
@@ -165,7 +181,7 @@ def test_the_community_page_costs_a_fixed_number_of_queries(
         project = ProjectFactory(area=community_a, owner=owner, status=Project.Status.APPROVED)
         BudgetLineFactory(project=project)
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):
         page_of(client, community_a)
 
 
