@@ -2,11 +2,17 @@
 
 Stored days come from the roll-up table (``KpiDaily``); today, when the period includes it, is
 computed live from the raw records, so a dashboard never shows yesterday's state as today's.
+Member participation and resource utilisation count distinct members and resources "in the
+period", which no sum of days gives: they are read for the period from the raw records.
 Every read runs a fixed number of queries whatever the number of areas.
+
+The pages scope by ``Action.DASHBOARD_VIEW``; each read takes an ``action`` so that the partner
+API (evaluation.api) scopes the same reads by an action the partner role holds instead.
 """
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -19,6 +25,7 @@ from django.db.models import Q, Sum
 from evaluation.kpi.definitions import (
     KPI_BY_CODE,
     KPIS,
+    PERIOD_DISTINCT_KPIS,
     KpiSpec,
     Parts,
     meets_target,
@@ -26,7 +33,7 @@ from evaluation.kpi.definitions import (
     trend,
     value_of,
 )
-from evaluation.kpi.extract import CommunityParts, extract_day
+from evaluation.kpi.extract import CommunityParts, extract_day, extract_range
 from evaluation.kpi.periods import Period
 from evaluation.models import KpiDaily
 from portal.access import Action, areas_for, can, reach, scope
@@ -39,17 +46,17 @@ AreaParts = dict[int, dict[str, Parts]]
 # --- which area ---------------------------------------------------------------------------
 
 
-def kpi_home(*, user) -> Area | None:
+def kpi_home(*, user, action: str = Action.DASHBOARD_VIEW) -> Area | None:
     """The highest area in which ``user`` may see dashboards (None when there is none)."""
-    paths = reach(user, Action.DASHBOARD_VIEW)
+    paths = reach(user, action)
     if not paths:
         return None
     return Area.objects.filter(path__in=paths).order_by("level", "path").first()
 
 
-def kpi_area(*, user, code: str) -> Area:
+def kpi_area(*, user, code: str, action: str = Action.DASHBOARD_VIEW) -> Area:
     """The area with ``code`` if ``user`` may see its dashboard; NotFound otherwise."""
-    area = areas_for(user, Action.DASHBOARD_VIEW).filter(code=code).first()
+    area = areas_for(user, action).filter(code=code).first()
     if area is None:
         raise NotFound()
     return area
@@ -60,11 +67,11 @@ def breadcrumbs(*, user, area: Area) -> list[Area]:
     return [a for a in area.ancestors() if can(user, Action.DASHBOARD_VIEW, area=a)]
 
 
-def child_areas(*, user, area: Area) -> list[Area]:
+def child_areas(*, user, area: Area, action: str = Action.DASHBOARD_VIEW) -> list[Area]:
     """The areas one level below ``area`` that carry KPIs (grids carry none)."""
     if area.level >= Area.Level.COMMUNITY:
         return []
-    return list(areas_for(user, Action.DASHBOARD_VIEW).filter(parent=area).order_by("code"))
+    return list(areas_for(user, action).filter(parent=area).order_by("code"))
 
 
 # --- today, live ----------------------------------------------------------------------------
@@ -148,11 +155,13 @@ def period_figures(
     areas: list[Area] | None = None,
     communities_under: Area | None = None,
     kpis: list[str] | None = None,
+    action: str = Action.DASHBOARD_VIEW,
 ) -> AreaParts:
     """Each area's parts over ``period``: stored days, plus today live when it is included.
 
     The areas are either ``areas`` or every community under ``communities_under``; ``kpis``
-    limits the read to some KPI codes (the others come back empty).
+    limits the read to some KPI codes (the others come back empty); ``action`` is the one the
+    stored rows are scoped by.
     """
     if areas is not None:
         rows_filter = Q(area_id__in=[a.pk for a in areas])
@@ -162,7 +171,7 @@ def period_figures(
         )
     if kpis is not None:
         rows_filter &= Q(kpi__in=kpis)
-    rows = scope(KpiDaily.objects.all(), user, Action.DASHBOARD_VIEW).filter(rows_filter)
+    rows = scope(KpiDaily.objects.all(), user, action).filter(rows_filter)
     end = min(period.end, today)
     stored_end = min(end, today - timedelta(days=1))
     summed, last = _stored(rows, start=period.start, end=stored_end, last_day=end)
@@ -172,6 +181,14 @@ def period_figures(
             for code, parts in by_code.items():
                 summed[area_id].setdefault(code, Parts()).add(parts)
                 last[area_id][code] = parts
+    distinct = [c for c in PERIOD_DISTINCT_KPIS if kpis is None or c in kpis]
+    if distinct and end >= period.start:
+        fresh = _distinct_in_period(
+            period=period, end=end, codes=distinct, areas=areas, under=communities_under
+        )
+        for area_id, by_code in fresh.items():
+            for code in distinct:
+                last[area_id][code] = by_code.get(code, Parts())
     return {
         area_id: {
             spec.code: period_parts(
@@ -183,6 +200,42 @@ def period_figures(
         }
         for area_id in set(summed) | set(last)
     }
+
+
+def _common_path(paths: list[str]) -> str:
+    """The deepest area path above (or equal to) all of ``paths``."""
+    prefix = os.path.commonprefix(paths)
+    return prefix[: prefix.rfind("/") + 1]
+
+
+def _distinct_in_period(
+    *, period: Period, end: date, codes: list[str], areas: list[Area] | None, under: Area | None
+) -> AreaParts:
+    """The parts of the KPIs counting distinct members or resources over [period.start, end],
+    read from the raw records (a fixed number of queries) and summed to each area."""
+    root = under.path if under is not None else _common_path([a.path for a in areas])
+    communities = extract_range(
+        period.start, end, under=root, only=codes, active_since=period.start
+    )
+    paths = _community_paths(root)
+    if under is not None:
+        return {cid: communities.get(cid, {}) for cid in paths}
+    totals: AreaParts = {area.pk: {} for area in areas}
+    for community_id, by_code in communities.items():
+        path = paths.get(community_id, "")
+        for area in areas:
+            if path.startswith(area.path):
+                for code, parts in by_code.items():
+                    totals[area.pk].setdefault(code, Parts()).add(parts)
+    return totals
+
+
+def _community_paths(root: str) -> dict[int, str]:
+    return dict(
+        Area.objects.filter(level=Area.Level.COMMUNITY, path__startswith=root).values_list(
+            "pk", "path"
+        )
+    )
 
 
 # --- targets -------------------------------------------------------------------------------
@@ -285,12 +338,20 @@ def figures_of(
 
 
 def area_rows(
-    *, user, areas: list[Area], period: Period, today: date, live: LiveToday | None
+    *,
+    user,
+    areas: list[Area],
+    period: Period,
+    today: date,
+    live: LiveToday | None,
+    action: str = Action.DASHBOARD_VIEW,
 ) -> list[AreaRow]:
     """One row of figures (with targets) per area, for tables and exports."""
     if not areas:
         return []
-    parts = period_figures(user=user, areas=areas, period=period, today=today, live=live)
+    parts = period_figures(
+        user=user, areas=areas, period=period, today=today, live=live, action=action
+    )
     targets = targets_for(areas=areas, year=period.end.year)
     return [
         AreaRow(area=area, figures=figures_of(parts.get(area.pk, {}), targets[area.pk]))
@@ -298,11 +359,19 @@ def area_rows(
     ]
 
 
-def tiles(*, user, area: Area, period: Period, today: date, live: LiveToday | None) -> list[Figure]:
+def tiles(
+    *,
+    user,
+    area: Area,
+    period: Period,
+    today: date,
+    live: LiveToday | None,
+    action: str = Action.DASHBOARD_VIEW,
+) -> list[Figure]:
     """The KPI tiles of ``area``: value, target, trend against the previous period."""
-    current = period_figures(user=user, areas=[area], period=period, today=today, live=live).get(
-        area.pk, {}
-    )
+    current = period_figures(
+        user=user, areas=[area], period=period, today=today, live=live, action=action
+    ).get(area.pk, {})
     previous_period = period.previous()
     previous = period_figures(
         user=user,
@@ -310,6 +379,7 @@ def tiles(*, user, area: Area, period: Period, today: date, live: LiveToday | No
         period=previous_period,
         today=today,
         live=live if previous_period.includes(today) else None,
+        action=action,
     ).get(area.pk, {})
     targets = targets_for(areas=[area], year=period.end.year)[area.pk]
     return figures_of(current, targets, previous)

