@@ -4,7 +4,8 @@ Authentication: ``Authorization: Bearer bd_<prefix>.<secret>`` (portal.api_clien
 Permission: effective access = what the partner role grants in the client's areas (through
 ``portal.access.scope``, in the selectors) ∩ the scopes on the client's credentials (here).
 Throttling: per client, at the client's own rate, counted in the Django cache (Redis in
-production); a throttled request gets 429 with ``Retry-After``.
+production); anonymous Open311 calls per address (submissions and reads apart); a throttled
+request gets 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -127,5 +128,19 @@ class Open311AnonThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view) -> str | None:
         if client_of(request) is not None or request.method in SAFE_METHODS:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class Open311AnonReadThrottle(SimpleRateThrottle):
+    """Anonymous Open311 reads (services, a request's status by tracking number): a rate per
+    address, counted apart from submissions, so tracking numbers cannot be enumerated."""
+
+    cache = default_cache
+    scope = "open311_anon_read"
+    rate = "120/hour"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if client_of(request) is not None or request.method not in SAFE_METHODS:
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -6,12 +6,13 @@ request* is a need (``service_request_id`` = its tracking number). Baodao needs 
 for every need, so each service has one required attribute, ``community`` (an area code); a
 client that leaves it out may send ``lat``/``long`` instead and gets the nearest community.
 
-- ``GET services.json``, ``GET services/<code>.json``: public.
+- ``GET services.json``, ``GET services/<code>.json``: public (anonymous reads are throttled per
+  address).
 - ``POST requests.json``: anonymous (a resident's own report, channel "online", throttled per
   address) or with ``api_key`` (a partner with ``needs:write``; the partner's channel).
 - ``GET requests.json``: a partner with ``needs:read``, scoped to its areas.
 - ``GET requests/<id>.json``: a partner sees the full record in its areas; anyone else sees the
-  status only (no description, names, address or notes).
+  status only (no description, names, address or notes), throttled per address.
 
 Errors follow the spec: a list of ``{"code": <HTTP status>, "description": "..."}``.
 """
@@ -30,6 +31,7 @@ from rest_framework.views import APIView
 
 from portal.access import Action, areas_for
 from portal.api_auth import (
+    Open311AnonReadThrottle,
     Open311AnonThrottle,
     PartnerKeyAuthentication,
     PartnerRateThrottle,
@@ -72,7 +74,7 @@ class Open311KeyAuthentication(PartnerKeyAuthentication):
 class Open311View(APIView):
     authentication_classes = [Open311KeyAuthentication]
     permission_classes = [AllowAny]
-    throttle_classes = [PartnerRateThrottle, Open311AnonThrottle]
+    throttle_classes = [PartnerRateThrottle, Open311AnonThrottle, Open311AnonReadThrottle]
     parser_classes = [parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser]
 
     def handle_exception(self, exc):

@@ -20,7 +20,12 @@ def deliver_webhook(self, delivery_id: int) -> str | None:
 
 @shared_task(base=JobTask, bind=True, name="portal.send_due_webhooks")
 def send_due_webhooks(self) -> int:
-    """Every minute: queue the deliveries whose next attempt is due; drop old idempotency keys."""
+    """Every minute: queue the deliveries whose next attempt is due; drop old idempotency keys.
+
+    A delivery in flight is not due (taking an attempt moves ``next_attempt_at`` on), so it is
+    not queued again. One still waiting in a lagging queue may be queued twice, as may a task
+    redelivered after a lost worker (``acks_late``): the delivery has no "queued" state to tell,
+    but only the first task to run finds it due; the others do nothing."""
     due = webhooks.due_deliveries()
     for delivery_id in due:
         deliver_webhook.delay(delivery_id)

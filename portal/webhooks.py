@@ -8,23 +8,31 @@ the first attempt after commit. Each attempt POSTs
 
 with headers ``X-Baodao-Event``, ``X-Baodao-Delivery``, ``X-Baodao-Timestamp`` (Unix seconds)
 and ``X-Baodao-Signature: sha256=<hex>``, the HMAC-SHA256 of ``"<timestamp>.<body>"`` under the
-subscription's secret. A 2xx answer delivers it; anything else is tried again after 30 s, 1 min,
-2 min, … (doubling, at most 2 h apart) until ``MAX_ATTEMPTS``, then the delivery is failed.
+subscription's secret. A 2xx answer delivers it; anything else (a redirect included: it is not
+followed) is tried again after 30 s, 1 min, 2 min, … (doubling, at most 2 h apart) until
+``MAX_ATTEMPTS``, then the delivery is failed.
+
+Webhook URLs must be https and their host must resolve to public addresses only, checked when
+subscribing and again before every attempt (the connection goes to the address that was
+checked), so a partner cannot make the platform probe its internal network. ``last_error``
+holds a short category, never the details of a network error.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
+import socket
+import ssl
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,6 +59,8 @@ BACKOFF_MAX = timedelta(hours=2)
 # A first attempt whose queued task was lost is picked up by the sweep after this long.
 FIRST_ATTEMPT_GRACE = timedelta(minutes=1)
 TIMEOUT_SECONDS = 10
+# An attempt in flight holds the delivery back at least this long (a worker lost mid-attempt).
+IN_FLIGHT_HOLD = timedelta(minutes=2)
 
 # What a partner must be allowed to read to receive each event: (its scope, the action it must
 # hold in the event's area).
@@ -64,18 +74,99 @@ EVENT_ACCESS: dict[str, tuple[str, str]] = {
 Transport = Callable[[str, bytes, dict[str, str]], int]
 
 
-def _urllib_post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST and return the HTTP status; raises OSError on a network failure."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+class UnsafeDestination(ValueError):
+    """A webhook URL that is not https or whose host is not (only) a public address."""
+
+    def __init__(self, category: str):
+        super().__init__(category)
+        self.category = category
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
+
+
+def resolve_destination(url: str) -> tuple[str, int, list[str]]:
+    """Host, port and resolved addresses of a webhook URL; raises UnsafeDestination unless it
+    is https and every address its host resolves to is public."""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+        parts = urlsplit(url)
+        port = parts.port or 443
+    except ValueError:
+        raise UnsafeDestination("invalid URL") from None
+    if parts.scheme != "https":
+        raise UnsafeDestination("not https")
+    host = parts.hostname
+    if not host or parts.username is not None or parts.password is not None:
+        raise UnsafeDestination("invalid URL")
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (OSError, ValueError):
+        raise UnsafeDestination("host not found") from None
+    addresses = []
+    for _family, _type, _proto, _canonname, sockaddr in found:
+        try:
+            address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        except ValueError:
+            raise UnsafeDestination("address not allowed") from None
+        if not _is_public(address):
+            raise UnsafeDestination("address not allowed")
+        addresses.append(str(address))
+    if not addresses:
+        raise UnsafeDestination("host not found")
+    return host, port, addresses
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to an address checked beforehand, with the URL's host for SNI and certificates."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _https_post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST to a checked public address and return the HTTP status, redirects not followed;
+    raises UnsafeDestination, or OSError on a network failure."""
+    host, port, addresses = resolve_destination(url)
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection = _PinnedHTTPSConnection(host, port, address=addresses[0], timeout=TIMEOUT_SECONDS)
+    try:
+        connection.request("POST", target, body=body, headers=headers)
+        return connection.getresponse().status
+    except http.client.HTTPException as exc:
+        raise ConnectionError("bad response") from exc
+    finally:
+        connection.close()
+
+
+def _error_category(exc: Exception) -> str:
+    """What ``last_error`` may tell the partner about a failed attempt: no internals."""
+    if isinstance(exc, UnsafeDestination):
+        return f"destination refused: {exc.category}"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ssl.SSLError):
+        return "TLS error"
+    return "connection failed"
 
 
 # Replaced in tests; everything else goes through the real network.
-transport: Transport = _urllib_post
+transport: Transport = _https_post
 
 
 def sign(*, secret: str, timestamp: int, body: bytes) -> str:
@@ -160,6 +251,10 @@ def envelope(event: WebhookEvent) -> bytes:
 
 
 def _claim_attempt(delivery_id: int, now: datetime) -> WebhookDelivery | None:
+    """Lock the delivery and take the next attempt if it is due (never tried yet, or its
+    ``next_attempt_at`` has come) and still open; None otherwise. Taking it moves
+    ``next_attempt_at`` on, so a second task for the same id (the sweep queuing it again while
+    the queue lags, a late-ack redelivery) finds nothing to do."""
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update()
@@ -172,6 +267,10 @@ def _claim_attempt(delivery_id: int, now: datetime) -> WebhookDelivery | None:
             WebhookDelivery.Status.FAILED,
         ):
             return None
+        first_attempt = delivery.attempts == 0
+        due = delivery.next_attempt_at is not None and delivery.next_attempt_at <= now
+        if not (first_attempt or due):
+            return None
         subscription = delivery.subscription
         if not (subscription.is_active and subscription.client.is_active):
             delivery.status = WebhookDelivery.Status.FAILED
@@ -182,7 +281,7 @@ def _claim_attempt(delivery_id: int, now: datetime) -> WebhookDelivery | None:
         delivery.attempts += 1
         delivery.last_attempt_at = now
         # Hold the next attempt back while this one is in flight.
-        delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.next_attempt_at = now + max(backoff(delivery.attempts), IN_FLIGHT_HOLD)
         delivery.save(update_fields=["attempts", "last_attempt_at", "next_attempt_at"])
         return delivery
 
@@ -208,9 +307,12 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> WebhookDelivery
     status_code: int | None = None
     error = ""
     try:
+        # Checked again at every attempt: what a name resolves to can change.
+        resolve_destination(delivery.subscription.url)
         status_code = transport(delivery.subscription.url, body, headers)
     except (OSError, ValueError) as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+        logger.info("webhook delivery %s: %s: %s", delivery.pk, type(exc).__name__, exc)
+        error = _error_category(exc)
     delivered = status_code is not None and 200 <= status_code < 300
     if delivered:
         delivery.status = WebhookDelivery.Status.DELIVERED
@@ -218,7 +320,9 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> WebhookDelivery
         delivery.next_attempt_at = None
         delivery.last_error = ""
     else:
-        error = error or f"HTTP {status_code}"
+        if not error:
+            redirect = status_code is not None and 300 <= status_code < 400
+            error = f"HTTP {status_code}" + (" (redirect not followed)" if redirect else "")
         delivery.last_error = error
         if delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = WebhookDelivery.Status.FAILED
@@ -284,8 +388,16 @@ def _check_subscription(url: str, events: Iterable[str]) -> list[str]:
             _("Unknown events: %(events)s") % {"events": ", ".join(sorted(unknown))},
             field="events",
         )
-    if getattr(settings, "PRODUCTION", False) and not url.startswith("https://"):
-        raise InvalidInput(_("Webhook URLs must use https."), field="url")
+    try:
+        resolve_destination(url)
+    except UnsafeDestination as exc:
+        if exc.category == "not https":
+            raise InvalidInput(_("Webhook URLs must use https."), field="url") from None
+        if exc.category == "host not found":
+            raise InvalidInput(_("The host of this URL cannot be found."), field="url") from None
+        raise InvalidInput(
+            _("Webhook URLs must point to a public internet address."), field="url"
+        ) from None
     return events
 
 

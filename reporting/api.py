@@ -5,6 +5,7 @@ scoped through the selectors (portal.access.scope)."""
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Exists, OuterRef
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
@@ -19,7 +20,7 @@ from portal.api_base import (
     SparseFieldsMixin,
 )
 from portal.api_clients import consented
-from portal.models import PartnerScope
+from portal.models import PartnerScope, mask_name
 from reporting.models import (
     Activity,
     ActivityStatus,
@@ -214,6 +215,9 @@ class ServiceRecordViewSet(PartnerReadOnlyViewSet):
 
 
 class EnrollmentSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+    """An enrollment. Party membership is sensitive: a member's name is masked (王**) unless
+    the member consented to share their data with the calling partner; a unit's name is not."""
+
     subject_type = serializers.SerializerMethodField()
     subject_name = serializers.SerializerMethodField()
     community = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -240,8 +244,10 @@ class EnrollmentSerializer(SparseFieldsMixin, serializers.ModelSerializer):
         return "member" if enrollment.member_id else "unit"
 
     def get_subject_name(self, enrollment: Enrollment) -> str:
+        """The unit's name, or the member's name: in full only with the member's consent."""
         if enrollment.member_id:
-            return enrollment.member.user.display_name
+            name = enrollment.member.user.display_name
+            return name if getattr(enrollment, "member_consented", False) else mask_name(name)
         return enrollment.unit.name
 
 
@@ -260,6 +266,8 @@ class EnrollmentFilter(django_filters.FilterSet):
     retrieve=extend_schema(summary="One enrollment", parameters=[FIELDS_PARAMETER]),
 )
 class EnrollmentViewSet(PartnerReadOnlyViewSet):
+    """Members' names are masked unless they consented to share with this partner."""
+
     serializer_class = EnrollmentSerializer
     read_scope = PartnerScope.ENROLLMENT_READ
     filterset_class = EnrollmentFilter
@@ -267,4 +275,11 @@ class EnrollmentViewSet(PartnerReadOnlyViewSet):
     ordering = ["-submitted_at", "-id"]
 
     def get_queryset(self):
-        return enrollments_for(self.request.user)
+        enrollments = enrollments_for(self.request.user)
+        # The same consent rule as check-ins and service records, as a flag per row.
+        with_consent = consented(
+            Enrollment.objects.filter(pk=OuterRef("pk")),
+            client=self.client,
+            user_path="member__user",
+        )
+        return enrollments.annotate(member_consented=Exists(with_consent))

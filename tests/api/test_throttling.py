@@ -45,3 +45,40 @@ def test_anonymous_open311_submissions_are_limited_per_address(tree, monkeypatch
     assert second.status_code == 429
     assert int(second["Retry-After"]) > 0
     assert second.json()[0]["code"] == 429
+
+
+def _fresh_anonymous():
+    import uuid
+
+    from rest_framework.test import APIClient
+
+    # A fresh address, so that counts left in a shared cache by earlier runs do not matter.
+    n = uuid.uuid4().int
+    return APIClient(REMOTE_ADDR=f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250}")
+
+
+def test_anonymous_open311_status_lookups_are_limited_per_address(tree, monkeypatch):
+    from portal.api_auth import Open311AnonReadThrottle
+
+    monkeypatch.setattr(Open311AnonReadThrottle, "rate", "2/hour")
+    anonymous = _fresh_anonymous()
+
+    statuses = [anonymous.get(f"/open311/v2/requests/BD{n:08d}.json").status_code for n in range(3)]
+
+    assert statuses == [404, 404, 429]
+    assert _fresh_anonymous().get("/open311/v2/requests/BD00000000.json").status_code == 404
+
+
+def test_a_partner_key_is_not_held_to_the_anonymous_read_rate(tree, make_partner, monkeypatch):
+    from portal.api_auth import Open311AnonReadThrottle
+
+    monkeypatch.setattr(Open311AnonReadThrottle, "rate", "1/hour")
+    _client, key = make_partner("a", rate_per_minute=100)
+    anonymous = _fresh_anonymous()
+
+    statuses = [
+        anonymous.get("/open311/v2/requests/NOPE.json", {"api_key": key}).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [404, 404, 404]
