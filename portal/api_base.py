@@ -216,3 +216,13 @@ class AreaRefSerializer(serializers.Serializer):
 
     code = serializers.CharField()
     name = serializers.CharField()
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related object named by its ``code``. Text PostgreSQL cannot store (a NUL byte) is
+    answered like any unknown code instead of reaching the database."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)

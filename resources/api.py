@@ -16,6 +16,7 @@ from portal.api_base import (
     FIELDS_PARAMETER,
     IDEMPOTENCY_PARAMETER,
     AreaWithinFilter,
+    CodeRelatedField,
     DateTimeRangeFilter,
     IdFilter,
     PartnerReadOnlyViewSet,
@@ -131,7 +132,7 @@ class AreaCodeField(serializers.SlugRelatedField):
 class NeedCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(max_length=4000)
-    category = serializers.SlugRelatedField(
+    category = CodeRelatedField(
         slug_field="code", queryset=NeedCategory.objects.filter(is_active=True)
     )
     community = AreaCodeField(help_text="Area code of the community.")

@@ -18,6 +18,7 @@ from portal.api_base import (
     FIELDS_PARAMETER,
     IDEMPOTENCY_PARAMETER,
     AreaWithinFilter,
+    CodeRelatedField,
     PartnerReadOnlyViewSet,
     SparseFieldsMixin,
     UpdatedSinceFilter,
@@ -91,14 +92,14 @@ class ResourceWriteSerializer(serializers.Serializer):
     provider_name = serializers.CharField(max_length=120)
     kind = serializers.ChoiceField(ResourceKind.choices)
     tier = serializers.ChoiceField(ResourceTier.choices, required=False)
-    categories = serializers.SlugRelatedField(
+    categories = CodeRelatedField(
         slug_field="code", many=True, queryset=NeedCategory.objects.filter(is_active=True)
     )
     capacity = serializers.IntegerField(min_value=1, max_value=100000, required=False)
     availability = serializers.ListField(
         child=serializers.ChoiceField(AvailabilitySlot.choices), required=False
     )
-    area = serializers.SlugRelatedField(
+    area = CodeRelatedField(
         slug_field="code", queryset=Area.objects.all(), help_text="Community or grid code."
     )
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)

@@ -118,3 +118,21 @@ def test_a_bad_capacity_names_the_field(tree, api_a):
 
     assert response.status_code == 400
     assert "capacity" in response.json()["error"]["fields"]
+
+
+def test_a_nul_byte_in_a_code_is_an_unknown_code_not_a_server_error(tree, api_a):
+    response = api_a.post(
+        "/api/v1/resources/",
+        {
+            "name": "活动室",
+            "provider_type": "unit",
+            "provider_name": "图书馆",
+            "kind": "venue",
+            "categories": ["elderly_care"],
+            "area": "\x00",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "area" in response.json()["error"]["fields"]
