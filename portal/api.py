@@ -272,6 +272,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("me/", MeView.as_view(), name="me"),
     path("", include(router.urls)),
+    path("", include("evaluation.api")),  # kpis/, kpis/children/
     # Anything else under /api/v1/ is a 404 in the API's own JSON shape, not an HTML page.
     re_path(r"^[\s\S]*$", not_found, name="not_found"),
 ]
