@@ -124,7 +124,7 @@ class NeedSerializer(SparseFieldsMixin, serializers.ModelSerializer):
         return mask_phone(need.requester_phone)
 
 
-class AreaCodeField(serializers.SlugRelatedField):
+class AreaCodeField(CodeRelatedField):
     def __init__(self, **kwargs):
         super().__init__(slug_field="code", queryset=Area.objects.all(), **kwargs)
 

@@ -224,3 +224,21 @@ def test_needs_can_be_ordered_by_urgency(tree, api_a):
     response = api_a.get("/api/v1/needs/", {"ordering": "-urgency"})
 
     assert [row["id"] for row in response.json()["results"]] == [high.pk, low.pk]
+
+
+def test_a_nul_byte_in_the_community_code_is_an_unknown_code(tree, api_a):
+    response = api_a.post(
+        "/api/v1/needs/",
+        {
+            "title": "助餐",
+            "description": "送餐上门",
+            "category": "elderly_care",
+            "community": "\x00",
+            "requester_name": "王建国",
+            "requester_phone": "13812345678",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "community" in response.json()["error"]["fields"]
