@@ -18,11 +18,14 @@ def _scheduler():
 
 def test_the_default_schedule_is_seeded(db):
     rows = dict(ScheduledJob.objects.values_list("name", "task"))
-    assert rows.items() >= {
-        "matching-nightly": "resources.match_all_streets",
-        "points-nightly": "evaluation.award_points",
-        "response-clock": "resources.response_clock",
-    }.items()
+    assert (
+        rows.items()
+        >= {
+            "matching-nightly": "resources.match_all_streets",
+            "points-nightly": "evaluation.award_points",
+            "response-clock": "resources.response_clock",
+        }.items()
+    )
     assert ScheduledJob.objects.get(name="response-clock").cron == "*/15 * * * *"
 
 
