@@ -24,7 +24,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 import types
 from datetime import timedelta
@@ -32,32 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchdb import configure, reset_pg_database  # noqa: E402
+
 DB_NAME = "bench_baodao_api"
-
-
-def _configure(args) -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        base, _sep, _db = url.rpartition("/")
-        os.environ["DATABASE_URL"] = f"{base}/{DB_NAME}"
-        args.pg_admin_url = f"{base}/postgres"
-    else:
-        args.tmp = tempfile.mkdtemp(prefix="baodao-bench-api-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{args.tmp}/bench.sqlite3"
-        os.environ["BAODAO_VAR_DIR"] = args.tmp
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-
-
-def _pg_database(args, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        args.pg_admin_url.replace("postgres://", "postgresql://"), autocommit=True
-    ) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
 def _generate(args):
@@ -202,10 +178,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="per round and endpoint")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    args.pg_admin_url = None
-    _configure(args)
+    configure(args, db_name=DB_NAME)
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
     if args.pg_admin_url:
-        _pg_database(args)
+        reset_pg_database(args)
 
     import django
 
@@ -264,7 +240,7 @@ def main() -> None:
     finally:
         if args.pg_admin_url:
             django.db.connections.close_all()
-            _pg_database(args, drop_only=True)
+            reset_pg_database(args, drop_only=True)
 
 
 if __name__ == "__main__":

@@ -14,39 +14,15 @@ On PostgreSQL it creates and drops its own database (bench_baodao) next to the o
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def _configure(args) -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        base, _sep, _db = url.rpartition("/")
-        os.environ["DATABASE_URL"] = f"{base}/bench_baodao"
-        args.pg_admin_url = f"{base}/postgres"
-    else:
-        args.tmp = tempfile.mkdtemp(prefix="baodao-bench-")
-        os.environ["DATABASE_URL"] = f"sqlite:///{args.tmp}/bench.sqlite3"
-        os.environ["BAODAO_VAR_DIR"] = args.tmp
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-
-
-def _create_pg_db(args, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        args.pg_admin_url.replace("postgres://", "postgresql://"), autocommit=True
-    ) as conn:
-        conn.execute("DROP DATABASE IF EXISTS bench_baodao")
-        if not drop_only:
-            conn.execute("CREATE DATABASE bench_baodao")
+from benchdb import configure, reset_pg_database  # noqa: E402
 
 
 def _timeit(fn, repeat: int) -> float:
@@ -69,10 +45,9 @@ def main() -> None:
     parser.add_argument("--grids", type=int, default=4, help="per community")
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    args.pg_admin_url = None
-    _configure(args)
+    configure(args, db_name="bench_baodao")
     if args.pg_admin_url:
-        _create_pg_db(args)
+        reset_pg_database(args)
 
     import django
 
@@ -206,7 +181,7 @@ def main() -> None:
 
     if args.pg_admin_url:
         django.db.connections.close_all()
-        _create_pg_db(args, drop_only=True)
+        reset_pg_database(args, drop_only=True)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -39,26 +38,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchdb import configure, reset_pg_database  # noqa: E402
+
 DB_NAME = "baodao_bench"
-
-
-def _configure(args) -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("benchmarks/kpi.py needs PostgreSQL (COPY): set DATABASE_URL=postgres://...")
-    base, _sep, _db = url.rpartition("/")
-    os.environ["DATABASE_URL"] = f"{base}/{DB_NAME}"
-    args.pg_admin_url = f"{base}/postgres".replace("postgres://", "postgresql://", 1)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-
-
-def _database(args, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(args.pg_admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
 class Copier:
@@ -342,8 +324,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    _configure(args)
-    _database(args)
+    configure(
+        args,
+        db_name=DB_NAME,
+        postgres_only="benchmarks/kpi.py needs PostgreSQL (COPY): set DATABASE_URL=postgres://...",
+    )
+    reset_pg_database(args)
 
     import django
 
@@ -429,7 +415,7 @@ def main() -> None:
     finally:
         connection.close()
         if not args.keep:
-            _database(args, drop_only=True)
+            reset_pg_database(args, drop_only=True)
 
 
 if __name__ == "__main__":
