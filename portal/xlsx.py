@@ -26,9 +26,10 @@ MAX_ROWS = 5000
 EXPORT_LANGUAGE = "zh-hans"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
-_HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
+# The house style of every exported workbook's header row (lists, evaluation, KPI reports).
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _THIN = Side(style="thin", color="BFBFBF")
 _HEADER_BORDER = Border(bottom=_THIN, top=_THIN, left=_THIN, right=_THIN)
 
@@ -55,13 +56,13 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def _sheet_title(title: str) -> str:
+def sheet_title(title: str) -> str:
     """Excel refuses []:*?/\\ in sheet titles and more than 31 characters."""
     return "".join("_" if ch in "[]:*?/\\" else ch for ch in str(title))[:31] or "-"
 
 
 def _write(ws, sheet: Sheet) -> None:
-    ws.title = _sheet_title(sheet.title)
+    ws.title = sheet_title(sheet.title)
     ws.append([str(h) for h in sheet.headers])
     widths = [max(8, len(str(h)) * 2 + 2) for h in sheet.headers]
     for row in sheet.rows:
@@ -73,9 +74,9 @@ def _write(ws, sheet: Sheet) -> None:
             elif isinstance(value, datetime):
                 widths[i] = max(widths[i], 18)
     for i, cell in enumerate(ws[1], start=1):
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-        cell.alignment = _HEADER_ALIGN
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = HEADER_ALIGN
         cell.border = _HEADER_BORDER
         ws.column_dimensions[get_column_letter(i)].width = widths[i - 1]
     for row in ws.iter_rows(min_row=2):

@@ -13,21 +13,15 @@ from io import BytesIO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from evaluation.kpi.definitions import KPIS
 from evaluation.selectors_kpi_report import KpiReport
+from portal.xlsx import HEADER_ALIGN, HEADER_FILL, HEADER_FONT, sheet_title
 
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 _MISSED_FONT = Font(color="C00000")
 _MET_FONT = Font(color="2E7D32")
-
-
-def _title(text: str) -> str:
-    """Excel refuses []:*?/\\ in sheet titles and more than 31 characters."""
-    return "".join("_" if ch in "[]:*?/\\" else ch for ch in text)[:31] or "-"
 
 
 def _number(value: Decimal | None) -> float | None:
@@ -50,7 +44,7 @@ def build_kpi_workbook(report: KpiReport) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     for level in report.levels:
-        ws = wb.create_sheet(_title(level.label))
+        ws = wb.create_sheet(sheet_title(level.label))
         ws.append(headers())
         for row in level.rows:
             values: list[object] = [row.area.name, row.area.code]
@@ -66,14 +60,14 @@ def build_kpi_workbook(report: KpiReport) -> bytes:
                 if font is not None:
                     cell.font = font
         for index, cell in enumerate(ws[1], start=1):
-            cell.font = _HEADER_FONT
-            cell.fill = _HEADER_FILL
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+            cell.alignment = HEADER_ALIGN
             ws.column_dimensions[get_column_letter(index)].width = 22 if index == 1 else 14
         ws.row_dimensions[1].height = 45
         ws.freeze_panes = "C2"
 
-    about = wb.create_sheet(_title(_("About this file")))
+    about = wb.create_sheet(sheet_title(_("About this file")))
     generated = timezone.localtime(report.generated_at)
     lines = [
         (_("Report"), _("KPI report")),
