@@ -74,6 +74,14 @@ def project_list_for(user: User) -> QuerySet[Project]:
     )
 
 
+def need_named_in_query(user: User, raw_id: str) -> Need | None:
+    """The need whose id a query string names (``?need=12``), if ``user`` may see it; forms
+    use it to prefill from a need, so anything else (missing, malformed, out of reach) is None."""
+    if not raw_id.isdigit():
+        return None
+    return needs_for(user).filter(pk=int(raw_id)).first()
+
+
 def get_need(*, user: User, pk: int, action: str = Action.NEED_VIEW) -> Need:
     """A need the user may ``action``; 404 otherwise, so ids of other areas reveal nothing."""
     return get_object_or_404(needs_for(user, action), pk=pk)

@@ -33,7 +33,7 @@ from reporting.services.activities import (
     sign_up,
     update_activity,
 )
-from resources.selectors import needs_for
+from resources.selectors import need_named_in_query
 
 PAGE_SIZE = 25
 DEFAULT_SORT = "-starts_at"
@@ -145,10 +145,7 @@ def activity_create(request):
 
 def _initial_from_need(request) -> dict:
     """Prefill from a matched need (?need=): its community, category and title."""
-    need_id = request.GET.get("need", "")
-    if not need_id.isdigit():
-        return {}
-    need = needs_for(request.user).filter(pk=int(need_id)).first()
+    need = need_named_in_query(request.user, request.GET.get("need", ""))
     if need is None:
         return {}
     return {

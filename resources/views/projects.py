@@ -39,7 +39,7 @@ from resources.models import BudgetLine, Project, ProjectTask
 from resources.progress import RAG
 from resources.selectors import (
     get_project,
-    needs_for,
+    need_named_in_query,
     primary_area,
     project_list_for,
     project_rag,
@@ -241,10 +241,8 @@ def _save_project(request, form, save: Callable[[dict[str, Any]], Project], succ
 def _initial_from_match(request) -> dict:
     """Prefill from an accepted match (?need=&resource=): the need, its community and title.
     Ids outside the user's reach are ignored (the form's scoped choices refuse them anyway)."""
-    need_id, resource_id = request.GET.get("need", ""), request.GET.get("resource", "")
-    if not need_id.isdigit():
-        return {}
-    need = needs_for(request.user).filter(pk=int(need_id)).first()
+    need = need_named_in_query(request.user, request.GET.get("need", ""))
+    resource_id = request.GET.get("resource", "")
     if need is None:
         return {}
     initial = {"needs": [need.pk], "area": need.community_id, "title": need.title}
