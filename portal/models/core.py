@@ -141,6 +141,11 @@ class User(AbstractUser):
     )
     real_name = models.CharField(_("real name"), max_length=50, blank=True)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    # Set on accounts created with an initial password (admin, import): the holder must choose
+    # a password of their own before anything else.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+    # Part of the session hash: raising it signs the user out of every session at once.
+    session_epoch = models.PositiveIntegerField(_("session epoch"), default=0, editable=False)
 
     objects = BaodaoUserManager()
 
