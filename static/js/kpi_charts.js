@@ -104,6 +104,9 @@
       }
       // No animation: figures for officials should appear as they are, at once.
       option.animation = false;
+      // Tooltips drawn on the canvas: ECharts' HTML tooltips carry style="..." attributes,
+      // which the Content-Security-Policy (style-src without 'unsafe-inline') blocks.
+      if (option.tooltip) option.tooltip.renderMode = "richText";
       var chart = window.echarts.init(box);
       chart.setOption(option);
       charts.push(chart);

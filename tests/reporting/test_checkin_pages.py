@@ -150,11 +150,11 @@ def test_location_script_only_with_consent(client, tree, member, now):
     fenced = make_activity(tree["a"], starts_at=now - timedelta(minutes=10), geofence=True)
     client.force_login(member.user)
     body = client.get(checkin_url(fenced)).content.decode()
-    assert "geolocation" not in body
+    assert "js/checkin_location.js" not in body
     assert reverse("reporting:location_consent") in body
     grant_location_consent(user=member.user, now=now)
     body = client.get(checkin_url(fenced)).content.decode()
-    assert "geolocation" in body
+    assert "js/checkin_location.js" in body
 
 
 def test_consent_page_grants_and_revokes(client, member):
