@@ -46,10 +46,20 @@ PRODUCTION = ENVIRONMENT == "production"
 DEBUG = env_bool("DJANGO_DEBUG") and not PRODUCTION
 
 
+def _strong_secret(name: str, key: str) -> str:
+    """The key, or ImproperlyConfigured naming the variable when Django would call it weak."""
+    if len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            f"{name} is too weak: use at least 50 random characters, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
+    return key
+
+
 def _secret_key() -> str:
     key = os.environ.get("DJANGO_SECRET_KEY", "").strip()
     if key:
-        return key
+        return _strong_secret("DJANGO_SECRET_KEY", key) if PRODUCTION else key
     if PRODUCTION:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_ENV=production.")
     # Development only: a random key kept beside the local database, never committed.
@@ -67,6 +77,12 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Rotation (docs/operations.md): the new key goes into DJANGO_SECRET_KEY, the old one here, so
+# sessions and signed links made with it stay valid until they expire; then drop it.
+SECRET_KEY_FALLBACKS = [
+    _strong_secret("DJANGO_SECRET_KEY_FALLBACKS", key) if PRODUCTION else key
+    for key in env_list("DJANGO_SECRET_KEY_FALLBACKS")
+]
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -137,6 +153,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if PRODUCTION and not os.environ.get("DATABASE_URL", "").strip():
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be set when DJANGO_ENV=production (postgres://user:password@host/db)."
+    )
+if PRODUCTION and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL in production, not SQLite.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -194,9 +216,18 @@ STORAGES = {
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 
+# Cookies: HttpOnly (no script reads them: htmx sends the CSRF token from the page), SameSite
+# Lax, and Secure in production (HTTPS only).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
