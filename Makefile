@@ -65,7 +65,7 @@ test: venv ## Run the tests with coverage (PYTEST_ARGS='...' passes options thro
 e2e: venv ## Run the browser tests only (headless Chromium)
 	"$(PY)" -m pytest tests/e2e $(PYTEST_ARGS)
 
-lint: venv ## Check lint and formatting with ruff (changes nothing)
+lint: venv ## Check lint (including the S security rules) and formatting with ruff (changes nothing)
 	"$(VENV)/bin/ruff" check .
 	"$(VENV)/bin/ruff" format --check .
 

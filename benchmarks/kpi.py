@@ -89,9 +89,11 @@ class Copier:
                     rate = count / (time.perf_counter() - started)
                     print(f"  {label}: {count:,} rows ({rate:,.0f}/s)", flush=True)
         with self.connection.cursor() as cursor:
+            # The table name comes from the model, never from input.
+            table = model._meta.db_table
             cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('\"{model._meta.db_table}\"', 'id'), "
-                f'(SELECT COALESCE(MAX(id), 1) FROM "{model._meta.db_table}"))'
+                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608
+                f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))'
             )
         return count
 

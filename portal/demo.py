@@ -34,7 +34,7 @@ from resources.models import (
 )
 from resources.services.matches import accept_match
 
-DEMO_PASSWORD = "baodao-demo"
+DEMO_PASSWORD = "baodao-demo"  # noqa: S105 - the demo accounts' published password, printed by seed_demo
 SITE_URL = "http://127.0.0.1:8000/"
 SEED = 20240615
 CITY_CODE, CITY_NAME = "3390", "清川市"
@@ -431,7 +431,7 @@ class _Builder:
     def __init__(self, now: datetime) -> None:
         self.now = now
         self.today = timezone.localdate(now)
-        self.rng = random.Random(SEED)
+        self.rng = random.Random(SEED)  # noqa: S311 - reproducible demo data, not a secret
         self.phones: set[str] = set()
         self.communities: list[Area] = []
         self.grids: dict[int, list[Area]] = {}

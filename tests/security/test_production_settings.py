@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess  # noqa: S404 - runs this project's own manage.py with a fixed argument list
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,7 +52,7 @@ def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - fixed arguments, no shell
+    return subprocess.run(
         [sys.executable, *args],
         cwd=ROOT,
         env=env,
