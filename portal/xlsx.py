@@ -1,6 +1,12 @@
 """Writing .xlsx files for the exports of lists and evaluation results: headers in Chinese,
 formatted and frozen, filters, column widths, and an "about" sheet saying what the file holds.
 
+Text that a spreadsheet would read as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return; OWASP's "CSV injection") is written as a plain string cell with Excel's
+quote prefix, so a resident's "=HYPERLINK(...)" stays the text they typed and never runs, not
+even when a reader edits the cell: ``neutralise_formulas`` does it for every sheet written here
+and for the KPI workbook.
+
 Exports are built in the request for up to ``MAX_ROWS`` rows (a few seconds at most); a larger
 selection is refused with a request to narrow the filters. Personal data is masked whatever
 the reader's role: a file leaves the portal's logging, so full numbers never go into one.
@@ -56,6 +62,26 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
+# A cell starting with one of these is a formula (or becomes one when edited) in Excel, WPS
+# and LibreOffice.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise_formulas(ws) -> None:
+    """Make every text cell of ``ws`` that a spreadsheet would evaluate a literal string.
+
+    openpyxl stores any string starting with ``=`` as a formula; such cells become strings
+    again, and every text cell starting with a trigger gets the quote prefix (Excel's leading
+    apostrophe) so it is shown and kept as text. The text itself is not changed.
+    """
+    for row in ws.iter_rows():
+        for cell in row:
+            value = cell.value
+            if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
 def sheet_title(title: str) -> str:
     """Excel refuses []:*?/\\ in sheet titles and more than 31 characters."""
     return "".join("_" if ch in "[]:*?/\\" else ch for ch in str(title))[:31] or "-"
@@ -85,6 +111,7 @@ def _write(ws, sheet: Sheet) -> None:
                 cell.number_format = "yyyy-mm-dd hh:mm"
             elif isinstance(cell.value, date):
                 cell.number_format = "yyyy-mm-dd"
+    neutralise_formulas(ws)
     ws.freeze_panes = "A2"
     if sheet.headers:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.headers))}{max(ws.max_row, 1)}"
@@ -107,6 +134,7 @@ def build_workbook(sheets: Sequence[Sheet], *, about: Sequence[tuple[str, Any]] 
         ws.column_dimensions["B"].width = 70
         for cell in ws["A"]:
             cell.font = Font(bold=True)
+        neutralise_formulas(ws)
     buffer = BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from evaluation.kpi.definitions import KPIS
 from evaluation.selectors_kpi_report import KpiReport
-from portal.xlsx import HEADER_ALIGN, HEADER_FILL, HEADER_FONT, sheet_title
+from portal.xlsx import HEADER_ALIGN, HEADER_FILL, HEADER_FONT, neutralise_formulas, sheet_title
 
 _MISSED_FONT = Font(color="C00000")
 _MET_FONT = Font(color="2E7D32")
@@ -66,6 +66,7 @@ def build_kpi_workbook(report: KpiReport) -> bytes:
             ws.column_dimensions[get_column_letter(index)].width = 22 if index == 1 else 14
         ws.row_dimensions[1].height = 45
         ws.freeze_panes = "C2"
+        neutralise_formulas(ws)
 
     about = wb.create_sheet(sheet_title(_("About this file")))
     generated = timezone.localtime(report.generated_at)
@@ -87,6 +88,7 @@ def build_kpi_workbook(report: KpiReport) -> bytes:
     ]
     for label, value in lines:
         about.append([str(label), str(value)])
+    neutralise_formulas(about)
     about.column_dimensions["A"].width = 16
     about.column_dimensions["B"].width = 90
     buffer = BytesIO()
