@@ -10,7 +10,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_ENV=production \
     DJANGO_MEDIA_ROOT=/app/media \
-    BAODAO_VAR_DIR=/app/var
+    BAODAO_VAR_DIR=/app/var \
+    BAODAO_ARCHIVE_DIR=/app/archive
 
 WORKDIR /app
 
@@ -37,13 +38,19 @@ COPY templates ./templates
 COPY static ./static
 COPY locale ./locale
 
-# Static files are collected at build time; the secret and hosts here exist only for this step.
-RUN DJANGO_SECRET_KEY=collectstatic-build-only DJANGO_ALLOWED_HOSTS=localhost \
+# Static files are collected at build time under the production settings, which refuse to load
+# without their secrets: the ones here are random, exist only for this step and are not kept
+# in the image (no database is contacted). Real secrets come from the environment at run time.
+RUN export DJANGO_ALLOWED_HOSTS=localhost \
+        DATABASE_URL=postgres://build@localhost/build \
         BAODAO_VAR_DIR=/tmp/build-var \
-        python manage.py collectstatic --noinput \
+        DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+        BAODAO_LOOKUP_HASH_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
+        BAODAO_FIELD_ENCRYPTION_KEYS="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+    && python manage.py collectstatic --noinput \
     && rm -rf /tmp/build-var \
-    && mkdir -p /app/media /app/var \
-    && chown baodao:baodao /app/media /app/var
+    && mkdir -p /app/media /app/var /app/archive \
+    && chown baodao:baodao /app/media /app/var /app/archive
 
 USER baodao
 

@@ -304,6 +304,33 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"partnerKey": []}],
 }
 
+# Uploads (resources.uploads): need attachments, sniffed, re-encoded and served only through a
+# scoped view. Files above FILE_UPLOAD_MAX_MEMORY_SIZE stream to a temporary file; the total
+# body size belongs to the reverse proxy (client_max_body_size ≥ files × max bytes).
+BAODAO_UPLOAD_MAX_BYTES = int(os.environ.get("BAODAO_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
+BAODAO_UPLOAD_MAX_FILES = int(os.environ.get("BAODAO_UPLOAD_MAX_FILES", "3"))
+# Decoded size cap of an uploaded image (a decompression bomb is small on the wire).
+BAODAO_UPLOAD_MAX_PIXELS = int(os.environ.get("BAODAO_UPLOAD_MAX_PIXELS", "40000000"))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Past this many files Django answers 400 before any form runs; up to it, the form explains.
+DATA_UPLOAD_MAX_NUMBER_FILES = BAODAO_UPLOAD_MAX_FILES + 7
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+
+# Rate limits of the public pages (portal.ratelimits, django-ratelimit on the default cache,
+# so Redis shares the counts between processes in production): "count/period" per client IP
+# and per phone (need form) or tracking number (tracking page and its rating forms).
+BAODAO_RATE_NEED_FORM_IP = os.environ.get("BAODAO_RATE_NEED_FORM_IP", "5/h")
+BAODAO_RATE_NEED_FORM_PHONE = os.environ.get("BAODAO_RATE_NEED_FORM_PHONE", "3/h")
+BAODAO_RATE_TRACK_IP = os.environ.get("BAODAO_RATE_TRACK_IP", "10/10m")
+BAODAO_RATE_TRACK_NUMBER = os.environ.get("BAODAO_RATE_TRACK_NUMBER", "5/10m")
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_CACHE_PREFIX = "baodao-rl:"
+# The client address is REMOTE_ADDR unless the deployment names the header its own reverse
+# proxy sets (e.g. HTTP_X_REAL_IP); never trusted from the open internet.
+BAODAO_TRUSTED_PROXY_HEADER = os.environ.get("BAODAO_TRUSTED_PROXY_HEADER", "").strip()
+
 # Celery. With CELERY_BROKER_URL or REDIS_URL: that broker, and Redis (or
 # CELERY_RESULT_BACKEND) for results. Without them: an embedded broker and result store in
 # files under var/celery, so `make run` starts web, worker and beat with no external service.
@@ -382,6 +409,80 @@ BAODAO_DEFAULTS = {
 BAODAO_NOTIFICATION_CHANNELS = env_list(
     "BAODAO_NOTIFICATION_CHANNELS", "portal.notify.ConsoleChannel"
 )
+
+
+# Personal data (portal.crypto, portal.privacy, portal.retention; docs/operations.md).
+# BAODAO_FIELD_ENCRYPTION_KEYS: comma-separated Fernet keys; the first encrypts, all decrypt, so
+# a new key goes first and `manage.py rotate_field_keys` re-encrypts. BAODAO_LOOKUP_HASH_KEY:
+# the HMAC key of the ID-number lookup hash. Both required in production; in development a
+# key per checkout is generated under var/ (never committed).
+def _dev_key_file(name: str, make) -> str:
+    key_file = VAR_DIR / name
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        key = make()
+        try:
+            VAR_DIR.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(key)
+        except OSError:
+            pass  # read-only checkout: the key lives for this process only
+        return key
+
+
+def _personal_data_keys() -> tuple[list[str], str]:
+    from cryptography.fernet import Fernet
+
+    field_keys = env_list("BAODAO_FIELD_ENCRYPTION_KEYS")
+    lookup_key = os.environ.get("BAODAO_LOOKUP_HASH_KEY", "").strip()
+    if PRODUCTION and not field_keys:
+        raise ImproperlyConfigured(
+            "BAODAO_FIELD_ENCRYPTION_KEYS must be set when DJANGO_ENV=production "
+            "(comma-separated Fernet keys; generate one with "
+            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)."
+        )
+    if PRODUCTION and not lookup_key:
+        raise ImproperlyConfigured(
+            "BAODAO_LOOKUP_HASH_KEY must be set when DJANGO_ENV=production "
+            "(a random secret of at least 32 characters)."
+        )
+    if not field_keys:
+        field_keys = [_dev_key_file("field_encryption_key", lambda: Fernet.generate_key().decode())]
+    if not lookup_key:
+        lookup_key = _dev_key_file("lookup_hash_key", lambda: secrets.token_urlsafe(48))
+    for key in field_keys:
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                "BAODAO_FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key "
+                "(32 url-safe base64-encoded bytes)."
+            ) from None
+    if len(lookup_key) < 32:
+        raise ImproperlyConfigured("BAODAO_LOOKUP_HASH_KEY must be at least 32 characters long.")
+    return field_keys, lookup_key
+
+
+BAODAO_FIELD_ENCRYPTION_KEYS, BAODAO_LOOKUP_HASH_KEY = _personal_data_keys()
+
+
+# Retention: audit events and sign-in logs stay in the database at least 184 days (graded
+# protection level 2 asks for six months), then the nightly `archive_logs` job moves them to
+# gzip JSONL files in BAODAO_ARCHIVE_DIR.
+def _retention_days(name: str) -> int:
+    raw = os.environ.get(name, "184").strip()
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number of days.") from None
+    if days < 184:
+        raise ImproperlyConfigured(f"{name} must be at least 184 days (six months); got {days}.")
+    return days
+
+
+BAODAO_AUDIT_RETENTION_DAYS = _retention_days("BAODAO_AUDIT_RETENTION_DAYS")
+BAODAO_ACCESS_LOG_RETENTION_DAYS = _retention_days("BAODAO_ACCESS_LOG_RETENTION_DAYS")
+BAODAO_ARCHIVE_DIR = Path(os.environ.get("BAODAO_ARCHIVE_DIR", VAR_DIR / "archive"))
 
 LOGGING = {
     "version": 1,

@@ -38,6 +38,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _public_rate_limits_off(settings):
+    # Counts would carry over between tests in a shared cache (locmem, or Redis in CI) and turn
+    # the 6th public-form test into a 429; tests/security/test_rate_limits.py switches them on.
+    settings.RATELIMIT_ENABLE = False
+
+
 # Tasks run in the calling process in tests; tests/integration starts a real worker on Redis.
 celery_app.conf.task_always_eager = True
 celery_app.conf.task_eager_propagates = True

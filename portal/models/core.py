@@ -10,6 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.crypto import EncryptedCharField
+from portal.identity import id_number_hash, normalise_id_number, validate_id_number
+
 PHONE_RE = re.compile(r"^1\d{10}$")
 
 
@@ -140,7 +143,15 @@ class User(AbstractUser):
         validators=[validate_mobile_phone],
     )
     real_name = models.CharField(_("real name"), max_length=50, blank=True)
-    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    # Encrypted at rest (portal.crypto); found again through the keyed hash beside it, which
+    # also makes "one person, one account" a constraint. Shown masked except to the member's
+    # own community workers (portal.privacy.reveal_id_number, logged).
+    id_number = EncryptedCharField(
+        _("ID number"), max_length=18, blank=True, validators=[validate_id_number]
+    )
+    id_number_hash = models.CharField(
+        _("ID number lookup hash"), max_length=64, blank=True, default="", editable=False
+    )
     # Set on accounts created with an initial password (admin, import): the holder must choose
     # a password of their own before anything else.
     must_change_password = models.BooleanField(_("must change password"), default=False)
@@ -152,9 +163,25 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number_hash"],
+                condition=~Q(id_number_hash=""),
+                name="user_id_number_hash_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.real_name or self.username
+
+    def save(self, *args, **kwargs) -> None:
+        # The lookup hash always follows the number, whichever way it was set.
+        self.id_number = normalise_id_number(self.id_number)
+        self.id_number_hash = id_number_hash(self.id_number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "id_number" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "id_number_hash"}
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:

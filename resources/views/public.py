@@ -11,16 +11,26 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.errors import DomainError, NotFound
+from portal.ratelimits import Limit, by_ip, by_posted, phone_key, rate_limited
 from resources.forms.needs import PublicNeedForm, TrackForm
 from resources.models import Need
 from resources.selectors import find_by_tracking
 from resources.services import submit_need
-from resources.views.public_rating import rating_context
+from resources.views.public_rating import TRACK_LIMITS, rating_context
 
 SESSION_KEY = "resources.need_submitted"
 # How long the confirmation page stays available after a submission (a refresh still works).
 SUBMITTED_PAGE_LIFETIME = timedelta(minutes=30)
 ELDERLY = "elderly"
+
+# Submissions per client address and per phone number (the tracking page's are in
+# public_rating.TRACK_LIMITS, shared with its rating forms).
+NEED_FORM_LIMITS = (
+    Limit("need_form.ip", "BAODAO_RATE_NEED_FORM_IP", by_ip),
+    Limit(
+        "need_form.phone", "BAODAO_RATE_NEED_FORM_PHONE", by_posted("requester_phone", phone_key)
+    ),
+)
 
 
 def _mode(request) -> str:
@@ -43,6 +53,7 @@ def _remember_submission(request, *, need: Need | None, mode: str) -> None:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited(*NEED_FORM_LIMITS)
 def need_form(request):
     """The resident need form; ``?mode=elderly`` gives large type and high contrast."""
     mode = _mode(request)
@@ -158,6 +169,7 @@ def render_track_page(
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limited(*TRACK_LIMITS)
 def track_need(request):
     """Look a need up by its tracking number and the last 4 digits of the phone (POST only)."""
     need = None

@@ -11,11 +11,20 @@ from django.views.decorators.http import require_POST
 from evaluation.selectors_ratings import projects_to_rate
 from evaluation.services.ratings import rate_project_by_resident
 from portal.errors import Conflict, DomainError, NotFound
+from portal.ratelimits import Limit, by_ip, by_posted, rate_limited, tracking_key
 from resources.forms.needs import TrackForm
 from resources.forms.ratings import ResidentProjectRatingForm, ResidentRatingForm
 from resources.models import Need
 from resources.selectors import find_by_tracking
 from resources.services.ratings import rate_need_by_resident
+
+# Lookups per client address and per tracking number, shared by the tracking page and its two
+# rating forms, so that a guesser of the 4 digits cannot alternate between them. The page never
+# receives a full phone number; the tracking number names the one need (and phone) under attack.
+TRACK_LIMITS = (
+    Limit("track.ip", "BAODAO_RATE_TRACK_IP", by_ip),
+    Limit("track.number", "BAODAO_RATE_TRACK_NUMBER", by_posted("tracking_number", tracking_key)),
+)
 
 
 def rating_context(need: Need | None, *, phone_last4: str) -> dict:
@@ -63,6 +72,7 @@ def _find(form) -> Need | None:
 
 @never_cache
 @require_POST
+@rate_limited(*TRACK_LIMITS)
 def rate_need(request):
     """Record the resident's stars for their resolved need."""
     form = ResidentRatingForm(request.POST)
@@ -85,6 +95,7 @@ def rate_need(request):
 
 @never_cache
 @require_POST
+@rate_limited(*TRACK_LIMITS)
 def rate_project(request):
     """Record the resident's stars for a completed project that met their need."""
     form = ResidentProjectRatingForm(request.POST)

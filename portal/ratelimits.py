@@ -1,0 +1,134 @@
+"""Rate limits of the public pages: per client address and per a value the request names.
+
+The counts live in the default cache (Redis in production, so every process shares them) through
+django-ratelimit's ``get_usage``. A request over any of its limits gets a translated page with
+status 429 and ``Retry-After``; nothing behind the limit runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django_ratelimit.core import get_usage
+
+
+def client_ip(request) -> str:
+    """The client's address: ``REMOTE_ADDR``, or the header a trusted reverse proxy sets.
+
+    ``BAODAO_TRUSTED_PROXY_HEADER`` (a ``request.META`` key such as ``HTTP_X_REAL_IP``) is read
+    only when configured; of a comma-separated list (X-Forwarded-For) the last entry is the one
+    the trusted proxy appended. An unparsable value falls back to ``REMOTE_ADDR``.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    header = getattr(settings, "BAODAO_TRUSTED_PROXY_HEADER", "")
+    candidate = request.META.get(header, "") if header else ""
+    candidate = candidate.split(",")[-1].strip() if candidate else ""
+    for value in (candidate, remote):
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            continue
+    return "unknown"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One limit: a name, the setting holding its rate, and how to read the key from a request.
+
+    ``key`` returns None when the request carries nothing to count by (no phone given): that
+    limit then does not apply and the others still do.
+    """
+
+    name: str
+    rate_setting: str
+    key: Callable[[object], str | None]
+
+
+def _over(request, limits: tuple[Limit, ...]) -> int | None:
+    """Count the request against each limit; the seconds to wait if any is exceeded."""
+    waits = []
+    for limit in limits:
+        value = limit.key(request)
+        if not value:
+            continue
+        usage = get_usage(
+            request,
+            group=f"baodao.{limit.name}",
+            key=lambda _group, _request, value=value: value,
+            rate=getattr(settings, limit.rate_setting),
+            increment=True,
+        )
+        if usage is not None and usage["should_limit"]:
+            waits.append(max(usage["time_left"], 1))
+    return max(waits) if waits else None
+
+
+def too_many_requests(request, retry_after: int):
+    """The 429 page: what happened and when to try again."""
+    minutes = max(1, math.ceil(retry_after / 60))
+    message = _(
+        "Too many attempts from your connection or for this number. "
+        "Please wait %(minutes)s minutes and try again."
+    ) % {"minutes": minutes}
+    response = render(
+        request,
+        "portal/too_many_requests.html",
+        {"message": message, "minutes": minutes},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def rate_limited(*limits: Limit, methods: tuple[str, ...] = ("POST",)):
+    """Decorate a view: requests of ``methods`` count against every limit before it runs."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method in methods:
+                wait = _over(request, limits)
+                if wait is not None:
+                    return too_many_requests(request, wait)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def by_ip(request) -> str:
+    """The client's address; for IPv6 its /64, which one subscriber usually holds whole."""
+    ip = client_ip(request)
+    if ":" in ip:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return ip
+
+
+def by_posted(field: str, normalise: Callable[[str], str | None]) -> Callable[[object], str | None]:
+    """A key read from a posted field, normalised (None when the field is unusable)."""
+
+    def key(request) -> str | None:
+        return normalise(request.POST.get(field, "") or "")
+
+    return key
+
+
+def phone_key(value: str) -> str | None:
+    """A mainland mobile number as digits only, or None (the form will refuse it anyway)."""
+    digits = "".join(ch for ch in value if ch.isascii() and ch.isdigit())
+    return digits if len(digits) == 11 else None
+
+
+def tracking_key(value: str) -> str | None:
+    """A tracking number as the lookup reads it (trimmed, upper case), or None when empty."""
+    value = value.strip().upper()[:40]
+    return value or None
