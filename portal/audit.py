@@ -17,13 +17,14 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from portal.models import Area, AuditEvent, AuditHead, User
+from portal.models import Area, AuditArchive, AuditEvent, AuditHead, User
 
 GENESIS_HASH = "0" * 64
 
 
-def _canonical(event: AuditEvent) -> str:
-    content = {
+def event_content(event: AuditEvent) -> dict[str, Any]:
+    """What an event's hash covers (besides the previous hash); also an archive line's body."""
+    return {
         "seq": event.seq,
         "created_at": event.created_at.isoformat(timespec="microseconds"),
         "actor_id": event.actor_id,
@@ -34,16 +35,24 @@ def _canonical(event: AuditEvent) -> str:
         "area_id": event.area_id,
         "data": event.data,
     }
+
+
+def canonical_json(content: dict[str, Any]) -> str:
     return json.dumps(
         content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
     )
 
 
-def compute_hash(event: AuditEvent) -> str:
+def hash_content(prev_hash: str, content: dict[str, Any]) -> str:
+    """SHA-256 over the previous hash and the canonical JSON of an event's content."""
     digest = hashlib.sha256()
-    digest.update(event.prev_hash.encode("ascii"))
-    digest.update(_canonical(event).encode("utf-8"))
+    digest.update(prev_hash.encode("ascii"))
+    digest.update(canonical_json(content).encode("utf-8"))
     return digest.hexdigest()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hash_content(event.prev_hash, event_content(event))
 
 
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
@@ -99,12 +108,27 @@ class ChainBreak:
     reason: str
 
 
+def chain_start() -> tuple[int, str, int]:
+    """Where the events in the database must start: (first seq, its previous hash, archived).
+
+    Events moved out by the retention job (portal.retention) are recorded as ``AuditArchive``
+    rows; the database's chain continues from the latest one's last hash.
+    """
+    latest = AuditArchive.objects.order_by("-last_seq").first()
+    if latest is None:
+        return 1, GENESIS_HASH, 0
+    return latest.last_seq + 1, latest.last_hash, latest.last_seq
+
+
 def verify_chain(events: Iterable[AuditEvent] | None = None) -> tuple[int, ChainBreak | None]:
-    """Walk the chain in order; return (events checked, first break or None)."""
+    """Walk the chain in order; return (events checked, first break or None).
+
+    The walk starts after the archived events, at the link the latest archive recorded; the
+    archive files themselves are checked by ``verify_archives``.
+    """
     if events is None:
         events = AuditEvent.objects.order_by("seq").iterator(chunk_size=2000)
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
+    expected_seq, expected_prev, archived = chain_start()
     checked = 0
     for event in events:
         if event.seq != expected_seq:
@@ -118,9 +142,10 @@ def verify_chain(events: Iterable[AuditEvent] | None = None) -> tuple[int, Chain
         expected_prev = event.hash
         expected_seq += 1
         checked += 1
+    last_seq = archived + checked
     head = AuditHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_seq != checked or head.last_hash != expected_prev):
+    if head is not None and (head.last_seq != last_seq or head.last_hash != expected_prev):
         return checked, ChainBreak(
-            checked + 1, 0, f"chain ends at #{checked} but the head records #{head.last_seq}"
+            last_seq + 1, 0, f"chain ends at #{last_seq} but the head records #{head.last_seq}"
         )
     return checked, None

@@ -7,7 +7,8 @@ from celery import shared_task
 
 from portal import webhooks
 from portal.api_idempotency import purge_expired
-from portal.jobs import JobTask
+from portal.jobs import JobTask, local_day_key, run_job
+from portal.models import JobRun
 
 
 @shared_task(base=JobTask, bind=True, name="portal.deliver_webhook")
@@ -31,3 +32,19 @@ def send_due_webhooks(self) -> int:
         deliver_webhook.delay(delivery_id)
     purge_expired()
     return len(due)
+
+
+@shared_task(base=JobTask, bind=True, name="portal.archive_logs")
+def archive_logs(self, run_key: str = "", trigger: str = JobRun.Trigger.SCHEDULE) -> int | None:
+    """Nightly: move audit events and sign-in logs past their retention to archive files
+    (portal.retention). Returns the run id (None when today's run already happened)."""
+    from portal.retention import archive_logs as archive
+
+    run = run_job(
+        job="archive_logs",
+        run_key=run_key or local_day_key(),
+        trigger=trigger,
+        task_id=self.request.id or "",
+        work=lambda run: archive(),
+    )
+    return run.pk if run else None

@@ -25,6 +25,7 @@ from portal.models.partners import (
     PartnerKey,
     PartnerScope,
 )
+from portal.models.privacy import AccessLogArchive, AuditArchive
 from portal.models.webhooks import (
     DeliveryStatus,
     WebhookDelivery,
@@ -35,6 +36,8 @@ from portal.models.webhooks import (
 
 __all__ = [
     "PHONE_RE",
+    "AccessLogArchive",
+    "AuditArchive",
     "AppendOnlyQuerySet",
     "Area",
     "AuditEvent",

@@ -30,6 +30,7 @@ JOB_LABELS = {
     "response_clock": _("Response clock"),
     "kpi_rollup": _("KPI roll-ups"),
     "evaluation": _("Annual evaluation"),
+    "archive_logs": _("Archive old audit and sign-in logs"),
 }
 
 

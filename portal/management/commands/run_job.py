@@ -4,6 +4,7 @@
     python manage.py run_job matching --area 110105001  # one street or community (area code)
     python manage.py run_job points
     python manage.py run_job response_clock
+    python manage.py run_job archive_logs             # audit and sign-in logs past retention
 
 Each invocation is a new unit of work unless --key names one: the same --key twice does the
 work once (the second run reports "skipped"), like the scheduled runs.
@@ -18,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from portal.jobs import run_job
 from portal.models import Area, JobRun
 
-JOBS = ("matching", "points", "response_clock")
+JOBS = ("matching", "points", "response_clock", "archive_logs")
 
 
 def _matching(area: Area):
@@ -39,8 +40,17 @@ def _response_clock():
     return lambda run: run_response_clock()
 
 
+def _archive_logs():
+    from portal.retention import archive_logs
+
+    return lambda run: archive_logs()
+
+
 class Command(BaseCommand):
-    help = "Run a background job now (matching, points or response_clock) and print its counts."
+    help = (
+        "Run a background job now (matching, points, response_clock or archive_logs) and "
+        "print its counts."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("job", choices=JOBS)
@@ -58,7 +68,7 @@ class Command(BaseCommand):
             return
         if area:
             raise CommandError("--area applies to matching only.")
-        work = _points() if job == "points" else _response_clock()
+        work = {"points": _points, "archive_logs": _archive_logs}.get(job, _response_clock)()
         self._run(job, key, None, work)
 
     def _matching_areas(self, code: str | None) -> list[Area]:
