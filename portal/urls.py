@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views, views_jobs, views_notifications
+from portal import views, views_jobs, views_notifications, views_privacy
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/data/", views_privacy.my_data, name="account_data"),
+    path("account/erasure/", views_privacy.erasure, name="account_erasure"),
     path("staff/access/", views.access_matrix, name="access_matrix"),
     path("staff/audit/", views.audit_log, name="audit_log"),
     path("staff/settings/", views.area_settings, name="area_settings"),
