@@ -25,7 +25,7 @@ from portal.access import Action, reach, scope
 from portal.errors import NotFound
 from portal.models import Area, User
 from portal.services import get_setting
-from resources.models import BudgetLine, Need, Project, ProjectTask, Resource
+from resources.models import BudgetLine, Need, NeedAttachment, Project, ProjectTask, Resource
 from resources.progress import RAG, TaskPlan, project_status, task_status
 
 
@@ -85,6 +85,14 @@ def need_named_in_query(user: User, raw_id: str) -> Need | None:
 def get_need(*, user: User, pk: int, action: str = Action.NEED_VIEW) -> Need:
     """A need the user may ``action``; 404 otherwise, so ids of other areas reveal nothing."""
     return get_object_or_404(needs_for(user, action), pk=pk)
+
+
+def get_need_attachment(*, user: User, need_pk: int, pk: int) -> NeedAttachment:
+    """An attachment of a need the user may view; 404 otherwise (the need is scoped first)."""
+    need = get_need(user=user, pk=need_pk)
+    attachment = get_object_or_404(NeedAttachment.objects.filter(need=need), pk=pk)
+    attachment.need = need
+    return attachment
 
 
 def get_resource(*, user: User, pk: int, action: str = Action.RESOURCE_VIEW) -> Resource:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from resources.views import (
+    attachments,
     dashboard,
     exports,
     matches,
@@ -28,6 +29,11 @@ urlpatterns = [
     path("staff/needs/<int:pk>/", needs.need_detail, name="need_detail"),
     path("staff/needs/<int:pk>/act/<slug:action>/", needs.need_transition, name="need_transition"),
     path("staff/needs/<int:pk>/reveal-phone/", needs.need_reveal_phone, name="need_reveal_phone"),
+    path(
+        "staff/needs/<int:pk>/attachments/<int:attachment_pk>/",
+        attachments.need_attachment,
+        name="need_attachment",
+    ),
     path("staff/matches/", matches.match_list, name="match_list"),
     path("staff/matches/<int:pk>/accept/", matches.match_accept, name="match_accept"),
     path("staff/matches/<int:pk>/reject/", matches.match_reject, name="match_reject"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +13,7 @@ from portal.models import Area, validate_mobile_phone
 from portal.selectors import communities_by_street
 from resources.models import AvailabilitySlot, Channel, NeedCategory, TargetGroup, Urgency
 from resources.selectors import needs_for
+from resources.uploads import ALLOWED_TYPES, CleanUpload, clean_upload
 
 STAFF_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.ONLINE]
 
@@ -23,6 +26,54 @@ def _phone_field() -> forms.CharField:
         widget=forms.TextInput(
             attrs={"type": "tel", "inputmode": "numeric", "autocomplete": "tel", "maxlength": 11}
         ),
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files in one input; each is checked by ``resources.uploads.clean_upload``."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        # A hint for the file picker only; what a file is gets decided from its bytes.
+        self.widget.attrs.setdefault("accept", ",".join(ALLOWED_TYPES))
+
+    def clean(self, data, initial=None) -> list[CleanUpload]:
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        limit = settings.BAODAO_UPLOAD_MAX_FILES
+        if len(files) > limit:
+            raise ValidationError(
+                _("Attach at most %(max)s files.") % {"max": limit}, code="too_many"
+            )
+        errors: list[ValidationError] = []
+        cleaned: list[CleanUpload] = []
+        for upload in files:
+            try:
+                super().clean(upload, initial)
+                cleaned.append(clean_upload(upload))
+            except ValidationError as exc:
+                errors.append(exc)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
+
+
+def _attachments_field() -> AttachmentsField:
+    return AttachmentsField(
+        label=_("Photos or documents (optional)"),
+        help_text=_(
+            "Up to %(files)s files of at most %(mb)s MB each: JPEG, PNG or WebP photos, or PDF."
+        )
+        % {
+            "files": settings.BAODAO_UPLOAD_MAX_FILES,
+            "mb": settings.BAODAO_UPLOAD_MAX_BYTES // (1024 * 1024),
+        },
     )
 
 
@@ -62,6 +113,11 @@ class NeedFieldsMixin(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
         help_text=_("Only the community's own workers can see it."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form so the limits in the help text follow the settings.
+        self.fields["attachments"] = _attachments_field()
 
 
 class PublicNeedForm(NeedFieldsMixin):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,10 +24,13 @@ from resources.models import (
     Channel,
     EscalationLevel,
     Need,
+    NeedAttachment,
     NeedCategory,
     TargetGroup,
     Urgency,
 )
+from resources.services.attachments import discard_files, store_attachments
+from resources.uploads import CleanUpload
 
 S = Need.Status
 
@@ -120,12 +125,15 @@ def submit_need(
     grid: Area | None = None,
     address: str = "",
     availability: list[str] | None = None,
+    attachments: Sequence[CleanUpload] = (),
     by: User | None = None,
     now: datetime | None = None,
 ) -> Need:
     """Take in a need from a resident (``by`` is None) or from a worker entering it for them.
 
     Starts the response clock: ``due_at`` = submission + the area's response hours.
+    ``attachments`` (checked by ``resources.uploads.clean_upload``) are stored with the need, in
+    its transaction; their files are deleted again if the need is not saved.
     """
     now = now or timezone.now()
     requester_phone = (requester_phone or "").strip()
@@ -145,10 +153,16 @@ def submit_need(
             raise PermissionDenied(_("You cannot enter needs for this community."))
         if channel == Channel.ONLINE:
             raise InvalidInput(_("Choose how the resident reached you."), field="channel")
+    if len(attachments) > settings.BAODAO_UPLOAD_MAX_FILES:
+        raise InvalidInput(
+            _("Attach at most %(max)s files.") % {"max": settings.BAODAO_UPLOAD_MAX_FILES},
+            field="attachments",
+        )
     hours = int(
         get_setting("need.response_hours", area=community, year=timezone.localtime(now).year)
     )
     for _attempt in range(5):
+        stored: list[NeedAttachment] = []
         try:
             with transaction.atomic():
                 need = Need.objects.create(
@@ -179,8 +193,10 @@ def submit_need(
                         "channel": channel,
                         "category": category.code,
                         "due_at": need.due_at.isoformat(),
+                        "attachments": len(attachments),
                     },
                 )
+                stored = store_attachments(need=need, uploads=attachments, by=by)
                 webhooks.emit(
                     event="need.created",
                     area=need.area,
@@ -189,7 +205,11 @@ def submit_need(
                 return need
         except IntegrityError:
             # A tracking-number collision (one in ~10^9 a day); draw another.
+            discard_files(stored)
             continue
+        except BaseException:
+            discard_files(stored)
+            raise
     raise InvalidInput(_("Could not allocate a tracking number; please try again."))
 
 

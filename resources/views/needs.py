@@ -43,6 +43,8 @@ HISTORY_LABELS = {
     "need.merge": gettext_lazy("Merged"),
     "need.contact_revealed": gettext_lazy("Full phone number viewed"),
     "need.escalated": gettext_lazy("Escalated: not accepted in time"),
+    "need.attachment_added": gettext_lazy("File attached"),
+    "need.attachment_viewed": gettext_lazy("Attachment opened"),
 }
 
 
@@ -95,6 +97,7 @@ def _detail_context(request, need, *, revealed_phone: str = "") -> dict:
         "revealed_phone": revealed_phone,
         "overdue": need.status == need.Status.SUBMITTED and need.due_at < timezone.now(),
         "matches": matches_of_need(need),
+        "attachments": list(need.attachments.all()),
         "can_decide": can(user, Action.MATCH_DECIDE, area=need.area),
     }
 
@@ -160,7 +163,7 @@ def need_proxy_create(request):
     _require(request.user, Action.NEED_CREATE, _("You cannot enter needs."))
     status = 200
     if request.method == "POST":
-        form = ProxyNeedForm(request.POST, user=request.user)
+        form = ProxyNeedForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -177,6 +180,7 @@ def need_proxy_create(request):
                     requester_phone=data["requester_phone"],
                     address=data["address"],
                     availability=data["availability"],
+                    attachments=data["attachments"],
                     by=request.user,
                 )
             except PermissionDenied:

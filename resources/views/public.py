@@ -63,7 +63,7 @@ def need_form(request):
             # A bot filled the honeypot: look successful, save nothing.
             _remember_submission(request, need=None, mode=mode)
             return redirect("resources:need_submitted")
-        form = PublicNeedForm(request.POST)
+        form = PublicNeedForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -77,6 +77,7 @@ def need_form(request):
                     requester_phone=data["requester_phone"],
                     address=data["address"],
                     availability=data["availability"],
+                    attachments=data["attachments"],
                     by=None,
                 )
             except DomainError as exc:
