@@ -3,15 +3,20 @@
 Environment variables (all optional in development):
   DJANGO_ENV            "development" (default) or "production"
   DJANGO_DEBUG          "1" turns DEBUG on (never in production)
-  DJANGO_SECRET_KEY     required in production; a per-checkout key is generated otherwise
-  DJANGO_ALLOWED_HOSTS  comma-separated host names
-  DATABASE_URL          e.g. postgres://user@host:5432/db; default SQLite in var/
+  DJANGO_SECRET_KEY     required in production (50+ random characters); a per-checkout key
+                        is generated otherwise
+  DJANGO_SECRET_KEY_FALLBACKS  comma-separated previous keys during a rotation
+  DJANGO_ALLOWED_HOSTS  comma-separated host names; required in production
+  DATABASE_URL          e.g. postgres://user@host:5432/db; default SQLite in var/; required
+                        in production, and PostgreSQL
   REDIS_URL             cache (and Celery broker unless CELERY_BROKER_URL is set)
   CELERY_BROKER_URL     Celery broker; without one (and without REDIS_URL) an embedded
                         broker in var/celery serves `make run`
   CELERY_TASK_ALWAYS_EAGER  "1" runs tasks in the calling process (tests)
   BAODAO_NOTIFICATION_CHANNELS  comma-separated channel classes for notifications
                         (default portal.notify.ConsoleChannel; see docs/operations.md)
+docs/operations.md lists every variable, including the personal-data keys, retention, upload,
+rate-limit and mail settings defined further down.
 """
 
 import os
