@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.access import Action, can
 from portal.audit import history_for
 from portal.errors import DomainError, PermissionDenied
+from portal.privacy import can_manage_id_number
 from reporting.forms.enrollment import (
     AgreementFormSet,
     EnrollForm,
@@ -195,6 +196,8 @@ def enrollment_detail(request, pk: int):
             "details": describe_enrollment(enrollment),
             "history": history,
             "actions": allowed_enrollment_actions(enrollment, request.user),
+            "can_manage_identity": enrollment.member_id is not None
+            and can_manage_id_number(by=request.user, community=enrollment.member.home_community),
         },
     )
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.access import Action, can
 from portal.audit import history_for
 from portal.errors import DomainError, PermissionDenied
+from portal.models import mask_name
 from resources.filters.needs import NeedFilter
 from resources.forms.needs import NeedTransitionForm, ProxyNeedForm
 from resources.selectors import get_need, needs_for
@@ -88,12 +89,15 @@ def _detail_context(request, need, *, revealed_phone: str = "") -> dict:
         }
         for event in history_for(need)
     ]
+    can_reveal = can(user, Action.NEED_REVEAL_CONTACT, area=need.area)
     return {
         "need": need,
+        # Names, like numbers and addresses, in full only to the community's own workers.
+        "requester_name": need.requester_name if can_reveal else mask_name(need.requester_name),
         "history": events,
         "escalations": escalation_history(need=need),
         "actions": allowed_actions(need, user),
-        "can_reveal": can(user, Action.NEED_REVEAL_CONTACT, area=need.area),
+        "can_reveal": can_reveal,
         "revealed_phone": revealed_phone,
         "overdue": need.status == need.Status.SUBMITTED and need.due_at < timezone.now(),
         "matches": matches_of_need(need),
