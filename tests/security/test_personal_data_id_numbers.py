@@ -237,3 +237,58 @@ def test_a_reveal_returns_the_number_and_is_audited(member, worker):
     )
     event = AuditEvent.objects.get(action="person.id_number_revealed")
     assert event.actor == worker and event.object_id == str(member.user.pk)
+
+
+# --- the member import's optional ID-number column --------------------------------------------
+
+
+def _import(worker, rows, *, dry_run=False, with_id=True):
+    from reporting.importing import run_import
+    from tests.reporting.test_import import MEMBER_HEADERS, workbook
+
+    headers = [*MEMBER_HEADERS, "身份证号"] if with_id else MEMBER_HEADERS
+    content = workbook(headers, rows)
+    return run_import(
+        by=worker, kind="members", file_name="名单.xlsx", content=content, dry_run=dry_run
+    )
+
+
+def test_import_stores_id_numbers_encrypted(worker, tree):
+    code = tree["a"].code
+    report = _import(
+        worker,
+        [
+            ["张三", "13800000001", "甲支部", "", code, VALID.lower()],
+            ["李四", "13800000002", "甲支部", "", code, ""],
+        ],
+    )
+    assert report.ok and report.created == 2
+    user = User.objects.get(phone="13800000001")
+    assert user.id_number == VALID and VALID not in _stored(user)
+    assert privacy.find_user_by_id_number(VALID) == user
+
+
+def test_import_without_the_id_column_still_works(worker, tree):
+    report = _import(worker, [["张三", "13800000001", "甲支部", "", tree["a"].code]], with_id=False)
+    assert report.ok and report.created == 1
+
+
+def test_import_names_the_rows_of_duplicate_and_invalid_id_numbers(worker, tree, settings):
+    settings.LANGUAGE_CODE = "en"
+    UserFactory(id_number=OTHER_VALID)
+    code = tree["a"].code
+    report = _import(
+        worker,
+        [
+            ["甲", "13800000001", "甲支部", "", code, VALID],
+            ["乙", "13800000002", "甲支部", "", code, VALID],
+            ["丙", "13800000003", "甲支部", "", code, OTHER_VALID],
+            ["丁", "13800000004", "甲支部", "", code, "110105194912310021"],
+        ],
+    )
+    assert report.created == 0
+    messages = {(e.row, e.column): e.message for e in report.errors}
+    assert messages[(3, "身份证号")] == "This ID number is also on row 2."
+    assert "already registered" in messages[(4, "身份证号")]
+    assert "does not match" in messages[(5, "身份证号")]
+    assert not User.objects.filter(phone__startswith="1380000000").exists()
