@@ -1,5 +1,9 @@
-"""The Django admin for operators: the area tree, accounts and roles, and read-only views of the
-audit chain and area settings.
+"""The Django admin for operators: the area tree, accounts and roles, and read-only views of
+area settings and jobs.
+
+Separation of duties: the system administrator manages accounts here but does not read
+residents' personal data (phone numbers only masked, no ID numbers, addresses or locations)
+and not the audit log either, which is read at /staff/audit/ by security auditors only.
 
 The admin writes rows directly rather than through the services, so every add, change and
 delete made here is itself appended to the audit chain (``admin.*`` events) by
@@ -14,10 +18,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit
+from portal.accounts.admin import AccountSecurityAdminMixin, UserChangeForm
 from portal.models import (
     Area,
-    AuditEvent,
-    AuditHead,
     JobRun,
     RoleAssignment,
     ScheduledJob,
@@ -118,10 +121,15 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class BaodaoUserAdmin(AuditedModelAdmin, UserAdmin):
+class BaodaoUserAdmin(AccountSecurityAdminMixin, AuditedModelAdmin, UserAdmin):
+    form = UserChangeForm
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Personal info"), {"fields": ("real_name", "phone", "id_number", "email")}),
+        (
+            _("Personal info"),
+            {"fields": ("real_name", "masked_phone_display", "new_phone", "email")},
+        ),
+        (_("Security"), {"fields": ("must_change_password", "two_factor_display")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -132,37 +140,50 @@ class BaodaoUserAdmin(AuditedModelAdmin, UserAdmin):
         *UserAdmin.add_fieldsets,
         (_("Personal info"), {"classes": ("wide",), "fields": ("real_name", "phone")}),
     )
+    readonly_fields = ("masked_phone_display", "two_factor_display", "last_login", "date_joined")
     list_display = (
-        "username",
+        "username_display",
         "real_name",
         "masked_phone_display",
-        "masked_id_number_display",
+        "two_factor_display",
         "is_staff",
         "is_active",
         "last_login",
     )
-    search_fields = ("username", "real_name", "phone", "email")
+    list_display_links = ("username_display",)
+    search_fields = ("username", "real_name", "email")
     list_filter = (*UserAdmin.list_filter, "role_assignments__role")
     inlines = (RoleAssignmentInline,)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.username != self.username_display(obj):
+            # Members sign in with their mobile number: show it masked, not as an input.
+            first_name, first = fieldsets[0]
+            fields = tuple("username_display" if f == "username" else f for f in first["fields"])
+            fieldsets = ((first_name, {**first, "fields": fields}), *fieldsets[1:])
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.username != self.username_display(obj):
+            readonly = (*readonly, "username_display")
+        return readonly
 
     def has_delete_permission(self, request, obj=None):
         # Audit events name their actor; deactivate an account (is_active) instead.
         return False
 
-    @admin.display(description=_("mobile phone"), ordering="phone")
+    @admin.display(description=_("mobile phone"))
     def masked_phone_display(self, obj: User) -> str:
         return obj.masked_phone
-
-    @admin.display(description=_("ID number"))
-    def masked_id_number_display(self, obj: User) -> str:
-        return obj.masked_id_number
 
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(AuditedModelAdmin):
     list_display = ("user", "role", "area", "created_at")
     list_filter = ("role", "area__level")
-    search_fields = ("user__username", "user__real_name", "area__name", "area__code")
+    search_fields = ("user__real_name", "area__name", "area__code")
     autocomplete_fields = ("user", "area")
     list_select_related = ("user", "area")
 
@@ -170,28 +191,8 @@ class RoleAssignmentAdmin(AuditedModelAdmin):
         return obj.area
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyModelAdmin):
-    list_display = ("seq", "created_at", "actor_display", "action", "object_display", "area")
-    list_filter = ("action", "object_type")
-    search_fields = ("action", "object_type", "object_id", "actor_label")
-    list_select_related = ("area",)
-    ordering = ("-seq",)
-    # Counting a long chain on every page is the slowest part of the changelist.
-    show_full_result_count = False
-
-    @admin.display(description=_("actor"), ordering="actor_label")
-    def actor_display(self, obj: AuditEvent) -> str:
-        return obj.actor_label or "—"
-
-    @admin.display(description=_("object"))
-    def object_display(self, obj: AuditEvent) -> str:
-        return f"{obj.object_type}:{obj.object_id}" if obj.object_type else "—"
-
-
-@admin.register(AuditHead)
-class AuditHeadAdmin(ReadOnlyModelAdmin):
-    list_display = ("last_seq", "last_hash")
+# The audit chain (AuditEvent, AuditHead) is deliberately not in the admin: nobody may add,
+# change or delete an event, and only security auditors read it, at /staff/audit/.
 
 
 @admin.register(Setting)

@@ -176,7 +176,7 @@ class PartnerClientAdmin(admin.ModelAdmin):
 class PartnerConsentAdmin(admin.ModelAdmin):
     list_display = ("user", "client", "granted_at", "revoked_at")
     list_filter = ("client",)
-    search_fields = ("user__username", "user__real_name")
+    search_fields = ("user__real_name",)
     list_select_related = ("user", "client")
 
     def has_add_permission(self, request):

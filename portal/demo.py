@@ -17,7 +17,9 @@ from decimal import Decimal
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.accounts.policy import TWO_FACTOR_ROLES
 from portal.errors import Conflict
 from portal.models import Area, Role, RoleAssignment, User
 from reporting.demo import build_reporting_demo, reporting_demo_exists
@@ -36,6 +38,9 @@ from resources.services.matches import accept_match
 
 DEMO_PASSWORD = "baodao-demo"  # noqa: S105 - the demo accounts' published password, printed by seed_demo
 SITE_URL = "http://127.0.0.1:8000/"
+# The demo accounts that require two-factor authentication (officials, auditor, superuser) share
+# this authenticator key. Demo only: it is published here, in the README and by seed_demo.
+DEMO_TOTP_KEY = b"baodao-demo-only-2fa".hex()  # noqa: S105 - published demo secret
 SEED = 20240615
 CITY_CODE, CITY_NAME = "3390", "清川市"
 CENTRE = (30.2590, 120.1590)  # only places the city on a map; the city is made up
@@ -419,6 +424,12 @@ def ensure_accounts(areas: dict[str, Area]) -> list[tuple[DemoAccount, Area | No
         area = areas.get(account.area_code)
         if area is not None:
             RoleAssignment.objects.get_or_create(user=user, role=account.role, area=area)
+        if account.superuser or account.role in TWO_FACTOR_ROLES:
+            TOTPDevice.objects.get_or_create(
+                user=user,
+                confirmed=True,
+                defaults={"name": "demo", "key": DEMO_TOTP_KEY},
+            )
         result.append((account, area))
     return result
 

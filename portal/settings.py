@@ -21,6 +21,7 @@ rate-limit and mail settings defined further down.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -111,6 +112,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -122,10 +126,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.accounts.middleware.AccountSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.DomainErrorMiddleware",
+    # Last, as django-axes asks: turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -176,13 +184,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "portal.User"
-AUTHENTICATION_BACKENDS = ["portal.auth.PhoneOrUsernameBackend"]
+# The lockout check (django-axes) first, then the password check.
+AUTHENTICATION_BACKENDS = [
+    "portal.accounts.backends.LockoutBackend",
+    "portal.auth.PhoneOrUsernameBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "real_name", "email", "phone")},
+    },
+    {"NAME": "portal.accounts.validators.PersonalDataPasswordValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
@@ -190,6 +206,49 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Accounts and sessions (portal.accounts; docs/security.md).
+# Sign-in lockout (django-axes): 5 failures within 30 minutes lock the account (whether its
+# username or its phone number was typed) and, separately, the client address, for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "portal.accounts.lockout.lockout_key"
+AXES_CLIENT_IP_CALLABLE = "portal.accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.accounts.lockout.lockout_response"
+# A correct password clears the account's count only (portal.accounts.signals), never the
+# address's; attempts made while locked do not extend the lockout, so its end can be shown.
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Behind a reverse proxy: the header it sets with the client's address (e.g. X-Real-IP, or
+# X-Forwarded-For whose right-most entry is used). Empty: REMOTE_ADDR. Never set it without a
+# proxy that overwrites the header, or clients could choose their own address.
+BAODAO_CLIENT_IP_HEADER = os.environ.get("BAODAO_CLIENT_IP_HEADER", "").strip()
+# Two-factor authentication (django-otp, TOTP): required for district officials, city
+# administrators, auditors and superusers (portal.accounts.policy).
+OTP_TOTP_ISSUER = "Baodao"
+OTP_TOTP_THROTTLE_FACTOR = 1
+# Staff sessions end after 30 minutes idle; members keep SESSION_COOKIE_AGE (two weeks).
+BAODAO_STAFF_SESSION_IDLE_SECONDS = int(os.environ.get("BAODAO_STAFF_SESSION_IDLE_SECONDS", "1800"))
+# Password reset links work for 30 minutes, once.
+PASSWORD_RESET_TIMEOUT = 1800
+# Outgoing e-mail (password reset links): the console in development, SMTP in production.
+if PRODUCTION or os.environ.get("DJANGO_EMAIL_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("DJANGO_EMAIL_HOST", "localhost"),
+                "port": int(os.environ.get("DJANGO_EMAIL_PORT", "25")),
+                "username": os.environ.get("DJANGO_EMAIL_HOST_USER", ""),
+                "password": os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("DJANGO_EMAIL_USE_TLS"),
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "baodao@localhost")
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:

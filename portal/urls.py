@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("portal.accounts.urls")),
     path("account/data/", views_privacy.my_data, name="account_data"),
     path("account/erasure/", views_privacy.erasure, name="account_erasure"),
     path("staff/access/", views.access_matrix, name="access_matrix"),

@@ -1,3 +1,7 @@
+"""Admin views of the roster and check-in records. Residents' personal data stays out: no
+addresses, locations or phone numbers (members' usernames are their numbers, so members are
+found by name), and records with a lifecycle change only through their services."""
+
 from django.contrib import admin
 
 from reporting.models import (
@@ -16,7 +20,7 @@ from reporting.models import (
 @admin.register(PartyMember)
 class PartyMemberAdmin(admin.ModelAdmin):
     list_display = ["user", "party_organisation", "home_community"]
-    search_fields = ["user__real_name", "user__username", "party_organisation"]
+    search_fields = ["user__real_name", "party_organisation"]
     autocomplete_fields = ["user", "home_community"]
 
 
@@ -26,6 +30,8 @@ class ResidentUnitAdmin(admin.ModelAdmin):
     list_filter = ["unit_type"]
     search_fields = ["name", "credit_code"]
     autocomplete_fields = ["community", "contact"]
+    # The address is shown to the community's own workers only (the roster pages).
+    exclude = ["address"]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -3,8 +3,9 @@
 Operators may correct the descriptive fields of a record here (each save is audited by
 ``AuditedModelAdmin``). Needs and projects are created, and change status, only through their
 services: the admin cannot add them, and their status, timestamps and progress are read-only.
-Requesters' phone numbers and addresses are not shown in full (DOMAIN.md: every reveal is
-logged, and the staff need page logs it).
+Requesters' and contacts' names and phone numbers are shown masked only, addresses not at all
+(DOMAIN.md: every reveal is logged, and the staff need page logs it); the operator manages the
+system, not residents' personal data.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import AuditedModelAdmin
+from portal.models import mask_name
 from resources.models import (
     BudgetLine,
     Milestone,
@@ -61,13 +63,13 @@ class NeedAdmin(AuditedModelAdmin):
         "status",
         "urgency",
         "channel",
-        "requester_name",
+        "masked_name_display",
         "masked_phone_display",
         "submitted_at",
         "due_at",
     )
     list_filter = ("status", "channel", "urgency", "target_group", "category")
-    search_fields = ("tracking_number", "title", "requester_name")
+    search_fields = ("tracking_number", "title")
     list_select_related = ("category", "community")
     fieldsets = (
         (
@@ -85,13 +87,14 @@ class NeedAdmin(AuditedModelAdmin):
         ),
         (
             _("Requester"),
-            {"fields": ("requester_name", "masked_phone_display", "channel", "created_by")},
+            {"fields": ("masked_name_display", "masked_phone_display", "channel", "created_by")},
         ),
         (_("Where"), {"fields": ("community", "grid")}),
         (_("Status"), {"fields": (*NEED_STATUS_FIELDS, "updated_at")}),
     )
     readonly_fields = (
         "tracking_number",
+        "masked_name_display",
         "masked_phone_display",
         "channel",
         "created_by",
@@ -104,6 +107,10 @@ class NeedAdmin(AuditedModelAdmin):
     @admin.display(description=_("requester's phone"))
     def masked_phone_display(self, obj: Need) -> str:
         return obj.masked_phone
+
+    @admin.display(description=_("requester's name"))
+    def masked_name_display(self, obj: Need) -> str:
+        return mask_name(obj.requester_name)
 
     def has_add_permission(self, request):
         return False
@@ -127,17 +134,30 @@ class ResourceAdmin(AuditedModelAdmin):
         "area",
         "capacity",
         "status",
+        "masked_contact_name_display",
         "masked_contact_phone_display",
     )
     list_filter = ("status", "kind", "tier", "provider_type", "categories")
-    search_fields = ("name", "provider_name", "contact_name")
+    search_fields = ("name", "provider_name")
     autocomplete_fields = ("area", "categories")
     list_select_related = ("area",)
-    readonly_fields = ("created_by", "created_at", "updated_at")
+    # The contact person's name and number are corrected on the staff resource page.
+    exclude = ("contact_name", "contact_phone")
+    readonly_fields = (
+        "masked_contact_name_display",
+        "masked_contact_phone_display",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
 
     @admin.display(description=_("contact phone"))
     def masked_contact_phone_display(self, obj: Resource) -> str:
         return obj.masked_contact_phone
+
+    @admin.display(description=_("contact person"))
+    def masked_contact_name_display(self, obj: Resource) -> str:
+        return mask_name(obj.contact_name)
 
     def audit_area(self, obj, *, deleting=False):
         return obj.area

@@ -32,6 +32,33 @@ def secretary(tree):
     return user_with_role(Role.COMMUNITY_SECRETARY, tree["a"], username="secretary_a")
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "real_2fa: test clients' sign-ins are not given a verified second factor automatically",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _two_factor_on_test_logins(request, monkeypatch):
+    """``client.force_login``/``login`` of a user who requires 2FA (officials, auditors,
+    superusers) also gives them an authenticator and a verified session, as if they had typed
+    the code; ``@pytest.mark.real_2fa`` turns this off for the two-factor tests."""
+    if request.node.get_closest_marker("real_2fa"):
+        return
+    from django.test import Client
+
+    from tests.two_factor import verify_client_session
+
+    original = Client._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        verify_client_session(self, user)
+
+    monkeypatch.setattr(Client, "_login", _login)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashers cost ~0.4 s a user; tests only need passwords to round-trip.

@@ -36,8 +36,11 @@ def create_member(
 ) -> PartyMember:
     """Create the member's account (phone as sign-in name, no usable password yet), the
     member record and the member role in the community. No checks, no audit: callers do both.
+
+    The account is marked to choose its own password: whatever first password it is given
+    (by a worker, or an administrator in the admin) is someone else's choice.
     """
-    user = User(username=phone, phone=phone, real_name=real_name)
+    user = User(username=phone, phone=phone, real_name=real_name, must_change_password=True)
     user.set_unusable_password()
     user.save()
     member = PartyMember.objects.create(

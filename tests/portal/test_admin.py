@@ -86,7 +86,6 @@ def test_change_pages_render(staff_client, rows, tree, worker):
         (type(rows["resource"]), rows["resource"]),
         (type(tree["a"]), tree["a"]),
         (type(worker), worker),
-        (AuditEvent, AuditEvent.objects.first()),
     ]:
         response = staff_client.get(admin_url(model, "change", obj.pk))
         assert response.status_code == 200, model
@@ -99,29 +98,21 @@ def test_project_change_page_has_tasks_milestones_and_budget_inline(staff_client
         assert prefix in content
 
 
-def test_audit_events_cannot_be_added_changed_or_deleted(staff_client, need):
+def test_the_audit_chain_is_not_in_the_admin_at_all(staff_client, need):
+    # Nobody adds, changes or deletes audit events; auditors read them at /staff/audit/.
+    assert AuditEvent not in admin.site._registry
+    assert AuditHead not in admin.site._registry
     event = AuditEvent.objects.get(action="need.submitted")
-    model_admin = admin.site._registry[AuditEvent]
-    request = type("Request", (), {"user": need.created_by})
-    assert not model_admin.has_add_permission(request)
-    assert not model_admin.has_change_permission(request, event)
-    assert not model_admin.has_delete_permission(request, event)
-
-    assert staff_client.get(admin_url(AuditEvent, "add")).status_code == 403
-    assert staff_client.get(admin_url(AuditEvent, "delete", event.pk)).status_code == 403
-    response = staff_client.post(admin_url(AuditEvent, "change", event.pk), {"action": "forged"})
-    assert response.status_code == 403
+    for url in (
+        f"/admin/portal/auditevent/{event.pk}/change/",
+        f"/admin/portal/auditevent/{event.pk}/delete/",
+        "/admin/portal/auditevent/add/",
+        "/admin/portal/audithead/1/change/",
+    ):
+        assert staff_client.get(url).status_code in (302, 404)
+    assert staff_client.post(f"/admin/portal/auditevent/{event.pk}/change/", {"action": "x"})
     event.refresh_from_db()
     assert event.action == "need.submitted"
-
-
-def test_audit_chain_head_is_read_only(staff_client, need):
-    head = AuditHead.objects.get()
-    assert staff_client.get(admin_url(AuditHead, "delete", head.pk)).status_code == 403
-    assert (
-        staff_client.post(admin_url(AuditHead, "change", head.pk), {"last_seq": 0}).status_code
-        == 403
-    )
 
 
 def test_settings_are_read_only_in_the_admin(staff_client, rows):
@@ -209,10 +200,10 @@ def test_projects_cannot_be_added_in_the_admin(staff_client, rows):
     assert staff_client.get(admin_url(type(rows["project"]), "add")).status_code == 403
 
 
-def test_user_changelist_masks_id_numbers_and_phones(staff_client, rows, worker):
+def test_user_changelist_masks_phones_and_leaves_out_id_numbers(staff_client, rows, worker):
     content = staff_client.get(admin_url(type(worker), "changelist")).content.decode()
-    assert "**************1234" in content
     assert "330102199001011234" not in content
+    assert "**************1234" not in content
     assert worker.phone not in content
     assert worker.masked_phone in content
 
@@ -238,16 +229,6 @@ def test_need_changelist_runs_a_bounded_number_of_queries(
         )  # fmt: skip
     with django_assert_max_num_queries(10):
         assert staff_client.get(admin_url(Need, "changelist")).status_code == 200
-
-
-def test_audit_changelist_runs_a_bounded_number_of_queries(
-    staff_client, tree, worker, django_assert_max_num_queries
-):
-    resource = ResourceFactory(area=tree["a"])
-    for n in range(30):
-        services.update_resource(resource=resource, by=worker, capacity=n + 3)
-    with django_assert_max_num_queries(10):
-        assert staff_client.get(admin_url(AuditEvent, "changelist")).status_code == 200
 
 
 def test_budget_lines_can_be_corrected_inline_and_are_audited(staff_client, rows, operator):

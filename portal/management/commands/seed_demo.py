@@ -1,12 +1,14 @@
 import time
 import unicodedata
+from base64 import b32encode
+from binascii import unhexlify
 
 from django.core.management.base import BaseCommand
 
 from evaluation.demo import seed_points_demo
 from evaluation.demo_annual import seed_evaluation_demo
 from evaluation.demo_kpi import seed_kpi_demo
-from portal.demo import DEMO_PASSWORD, SITE_URL, seed_demo
+from portal.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, SITE_URL, seed_demo
 from portal.models import Role
 
 
@@ -58,3 +60,8 @@ class Command(BaseCommand):
                 self.stdout.write("  ".join("-" * w for w in widths))
         self.stdout.write("")
         self.stdout.write(f"Open {SITE_URL} and sign in with any account above.")
+        self.stdout.write(
+            "district, city, auditor and admin also need a two-factor code (demo only: their "
+            f"authenticator key is {b32encode(unhexlify(DEMO_TOTP_KEY)).decode()}); add that key "
+            "to an authenticator app, or run `python manage.py demo_2fa_code` for the current code."
+        )
