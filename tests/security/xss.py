@@ -47,22 +47,28 @@ class _Inspector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.problems: list[str] = []
         self._in_script = False
+        self._in_json = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._check(tag, attrs)
         if tag == "script":
-            self._in_script = True
+            kind = (dict(attrs).get("type") or "").lower()
+            self._in_json = kind in ("application/json", "application/ld+json")
+            self._in_script = not self._in_json
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._check(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
-            self._in_script = False
+            self._in_script = self._in_json = False
 
     def handle_data(self, data: str) -> None:
         if self._in_script and "alert(" in data:
             self.problems.append(f"script element runs data: {data.strip()[:80]!r}")
+        # json_script data is inert only while it cannot close its element: < escaped.
+        if self._in_json and "<" in data:
+            self.problems.append(f"unescaped < in a JSON script element: {data.strip()[:80]!r}")
 
     def _check(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
