@@ -240,5 +240,5 @@ class ScheduledJobAdmin(AuditedModelAdmin):
         return None
 
 
-# Partner systems and webhooks (the API) have their own module.
-from portal import admin_partners  # noqa: E402, F401
+# Partner systems and webhooks (the API), and the retention archives, have their own modules.
+from portal import admin_partners, admin_privacy  # noqa: E402, F401
