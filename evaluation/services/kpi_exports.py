@@ -21,6 +21,7 @@ from evaluation.models import Export, ExportStatus
 from portal import audit
 from portal.access import Action, can, scope
 from portal.errors import InvalidInput, NotFound, PermissionDenied
+from portal.export_reasons import REASON_MIN
 from portal.models import Area, User
 
 logger = logging.getLogger("baodao.exports")
@@ -29,8 +30,14 @@ FORMATS = {"xlsx": "kpi_xlsx", "pdf": "kpi_pdf"}
 EXPORT_LANGUAGE = "zh-hans"
 
 
-def request_kpi_export(*, user: User, area: Area, period: Period, fmt: str) -> Export:
-    """Record a request for the KPI report of ``area`` over ``period`` and queue its build."""
+def request_kpi_export(*, user: User, area: Area, period: Period, fmt: str, reason: str) -> Export:
+    """Record a request for the KPI report of ``area`` over ``period`` and queue its build.
+
+    ``reason`` (why the user exports; required) goes into the audit event of the request.
+    """
+    reason = (reason or "").strip()
+    if len(reason) < REASON_MIN:
+        raise InvalidInput(_("Say why you are exporting this data."), field="reason")
     if fmt not in FORMATS:
         raise InvalidInput(_("Choose xlsx or PDF."), field="format")
     if not can(user, Action.DASHBOARD_VIEW, area=area):
@@ -53,7 +60,7 @@ def request_kpi_export(*, user: User, area: Area, period: Period, fmt: str) -> E
             actor=user,
             obj=export,
             area=area,
-            data={"kind": export.kind, **export.params},
+            data={"kind": export.kind, **export.params, "reason": reason},
         )
         build_kpi_export.delay_on_commit(export.pk)
     return export

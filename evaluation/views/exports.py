@@ -1,6 +1,7 @@
 """The annual evaluation results of a street or community to .xlsx (the staff results page's
 selection): one sheet per level (the street's ranking, each community's), the red and black
-lists, and an "about" sheet. Scoped like the page, audited; no contact details at all."""
+lists, and an "about" sheet. Scoped like the page, audited with the reason the user gives on
+the page the export link opens (``portal.export_reasons``); no contact details at all."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from evaluation.breakdown import CATEGORY_LABELS
 from evaluation.forms_annual import ResultsFilterForm, this_year
@@ -23,8 +24,9 @@ from evaluation.selectors_annual import (
 from portal import audit
 from portal.access import Action, can
 from portal.errors import PermissionDenied
+from portal.export_reasons import ExportRequest, ask_reason
 from portal.models import Area
-from portal.xlsx import Sheet, build_workbook, chinese, filters_of
+from portal.xlsx import Sheet, build_workbook, chinese
 from portal.xlsx import xlsx_response as download
 
 
@@ -74,16 +76,25 @@ def _sheets(rows_by_level: list[tuple[str, list[RankingRow]]]) -> list[Sheet]:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def evaluation_export(request):
     """Results of the chosen year and street (with its communities) or community."""
     user = request.user
     if not can(user, Action.EVALUATION_VIEW):
         raise PermissionDenied(_("You cannot view evaluation results."))
-    form = ResultsFilterForm(request.GET or None, user=user)
+    # The area is checked before the reason is asked: one out of reach is refused at once.
+    params = request.POST if request.method == "POST" else request.GET
+    form = ResultsFilterForm(params or None, user=user)
     year, area = form.chosen(default_year=this_year())
     if area is None:
         raise PermissionDenied(_("You cannot view evaluation results."))
+    asked = ask_reason(
+        request,
+        title=_("Annual evaluation results"),
+        note=_("Names only; no contact details."),
+    )
+    if not isinstance(asked, ExportRequest):
+        return asked
     results = results_for(user, year=year)
     street = area if area.level == Area.Level.STREET else area.parent
     with chinese():
@@ -103,6 +114,7 @@ def evaluation_export(request):
                 ),
                 (_("Exported by"), user.display_name),
                 (_("Exported at"), timezone.now()),
+                (_("Reason"), asked.reason),
                 (_("Personal data"), _("Names only; no contact details.")),
             ],
         )
@@ -113,6 +125,12 @@ def evaluation_export(request):
             action="export.evaluation",
             actor=user,
             area=area,
-            data={"filters": filters_of(request), "year": year, "rows": rows},
+            data={
+                "kind": "evaluation",
+                "filters": asked.filters,
+                "year": year,
+                "rows": rows,
+                "reason": asked.reason,
+            },
         )
     return download(content, filename=filename, ascii_name=f"evaluation-{year}-{area.code}.xlsx")

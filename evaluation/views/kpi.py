@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from evaluation.kpi.definitions import KPIS
 from evaluation.kpi.periods import KINDS, parse_period
@@ -21,6 +21,7 @@ from evaluation.services.kpi_exports import (
     request_kpi_export,
 )
 from portal.errors import Conflict, PermissionDenied
+from portal.export_reasons import ExportRequest, ask_reason
 
 
 def _area(request, code: str | None):
@@ -72,13 +73,25 @@ def tiles(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def export(request, code: str):
-    """Queue the KPI report of an area and period as xlsx or PDF, then show its progress."""
+    """Ask why (GET), then queue the KPI report of an area and period as xlsx or PDF (POST with
+    the reason) and show its progress."""
     area = kpi_area(user=request.user, code=code)
-    period = parse_period(request.POST, today=timezone.localdate())
+    asked = ask_reason(
+        request,
+        title=_("KPI report of %(area)s") % {"area": area.name},
+        note=_("Figures per area; no personal data."),
+    )
+    if not isinstance(asked, ExportRequest):
+        return asked
+    period = parse_period(asked.params, today=timezone.localdate())
     created = request_kpi_export(
-        user=request.user, area=area, period=period, fmt=request.POST.get("format", "")
+        user=request.user,
+        area=area,
+        period=period,
+        fmt=asked.params.get("format", ""),
+        reason=asked.reason,
     )
     return redirect("evaluation:kpi_export_status", pk=created.pk)
 

@@ -2,7 +2,9 @@
 
 Each export takes the same scoped queryset and filters as its page (so an export can never
 show more than the page), masks phone numbers and leaves addresses out, and is audited with
-its filters and row count. One sheet lists the records; a second sums them per community.
+its filters, row count and the reason the user gave (``portal.export_reasons``: the export
+link opens a page asking why; its POST produces the file). One sheet lists the records; a second
+sums them per community.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from django.db import transaction
 from django.db.models import Avg, Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
 from portal import audit
 from portal.access import Action, can
 from portal.errors import PermissionDenied
+from portal.export_reasons import ExportRequest, ask_reason
 from portal.models import mask_name, mask_phone
-from portal.xlsx import MAX_ROWS, Sheet, build_workbook, chinese, filters_of, too_many_rows
+from portal.xlsx import MAX_ROWS, Sheet, build_workbook, chinese, too_many_rows
 from portal.xlsx import xlsx_response as download
 from resources.filters.needs import NeedFilter
 from resources.filters.projects import ProjectFilter
@@ -34,30 +38,47 @@ def _label(model, field: str) -> str:
     return str(model._meta.get_field(field).verbose_name)
 
 
-def _about(request, *, title: str, rows: int) -> list[tuple[str, object]]:
+NEEDS_NOTE = gettext_lazy(
+    "Requesters' names and phone numbers are masked and addresses left out of the file."
+)
+RESOURCES_NOTE = gettext_lazy("Contact phone numbers are masked in the file.")
+
+
+def _about(request, *, title: str, rows: int, asked: ExportRequest) -> list[tuple[str, object]]:
     return [
         (_("Export"), title),
         (_("Exported by"), request.user.display_name),
         (_("Exported at"), timezone.now()),
+        (_("Reason"), asked.reason),
         (_("Rows"), rows),
-        (_("Filters"), "; ".join(f"{k}={v}" for k, v in filters_of(request).items()) or "—"),
+        (_("Filters"), "; ".join(f"{k}={v}" for k, v in asked.filters.items()) or "—"),
         (_("Personal data"), _("Phone numbers are masked and addresses left out.")),
     ]
 
 
-def _export(request, *, kind: str, title: str, ascii_name: str, qs: QuerySet, sheets):
-    """Count, refuse over the limit, build the sheets, audit, send."""
+def _export(
+    request, *, kind: str, title: str, ascii_name: str, qs: QuerySet, sheets, asked: ExportRequest
+):
+    """Count, refuse over the limit, build the sheets, audit (who, what, why), send."""
     count = qs.count()
     if count > MAX_ROWS:
         return too_many_rows(request, count, MAX_ROWS)
     with chinese():
-        content = build_workbook(sheets(qs), about=_about(request, title=title, rows=count))
+        content = build_workbook(
+            sheets(qs), about=_about(request, title=title, rows=count, asked=asked)
+        )
         filename = f"{title}-{timezone.localdate():%Y%m%d}.xlsx"
     with transaction.atomic():
         audit.record(
             action=f"export.{kind}",
             actor=request.user,
-            data={"filters": filters_of(request), "rows": count, "masked": True},
+            data={
+                "kind": kind,
+                "filters": asked.filters,
+                "rows": count,
+                "masked": True,
+                "reason": asked.reason,
+            },
         )
     return download(content, filename=filename, ascii_name=f"{ascii_name}.xlsx")
 
@@ -142,7 +163,7 @@ def _need_sheets(qs: QuerySet[Need]) -> list[Sheet]:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def need_export(request):
     """The needs list as on the page (same scope, filters and order) in .xlsx.
 
@@ -151,19 +172,24 @@ def need_export(request):
     """
     if not can(request.user, Action.NEED_VIEW) or not can(request.user, Action.DASHBOARD_VIEW):
         raise PermissionDenied(_("Only staff can export the needs list."))
-    sort = request.GET.get("sort", need_pages.DEFAULT_SORT)
+    title = str(_("Needs list"))
+    asked = ask_reason(request, title=title, note=NEEDS_NOTE)
+    if not isinstance(asked, ExportRequest):
+        return asked
+    sort = asked.params.get("sort", need_pages.DEFAULT_SORT)
     if sort.lstrip("-") not in need_pages.SORTS:
         sort = need_pages.DEFAULT_SORT
     filterset = NeedFilter(
-        request.GET, queryset=needs_for(request.user).order_by(sort, "-id"), request=request
+        asked.params, queryset=needs_for(request.user).order_by(sort, "-id"), request=request
     )
     return _export(
         request,
         kind="needs",
-        title=str(_("Needs list")),
+        title=title,
         ascii_name="needs",
         qs=filterset.qs,
         sheets=_need_sheets,
+        asked=asked,
     )
 
 
@@ -221,19 +247,24 @@ def _resource_sheets(qs: QuerySet[Resource]) -> list[Sheet]:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def resource_export(request):
     """The resource list as on the page (same scope and filters) in .xlsx."""
     if not can(request.user, Action.RESOURCE_VIEW):
         raise PermissionDenied(_("You cannot view the resource list."))
-    filterset = ResourceFilter(request.GET, queryset=resources_for(request.user), request=request)
+    title = str(_("Resource list"))
+    asked = ask_reason(request, title=title, note=RESOURCES_NOTE)
+    if not isinstance(asked, ExportRequest):
+        return asked
+    filterset = ResourceFilter(asked.params, queryset=resources_for(request.user), request=request)
     return _export(
         request,
         kind="resources",
-        title=str(_("Resource list")),
+        title=title,
         ascii_name="resources",
         qs=filterset.qs,
         sheets=_resource_sheets,
+        asked=asked,
     )
 
 
@@ -307,17 +338,24 @@ def _project_sheets(qs: QuerySet[Project]) -> list[Sheet]:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def project_export(request):
     """The project list as on the page (same scope and filters) in .xlsx."""
     if not can(request.user, Action.PROJECT_VIEW):
         raise PermissionDenied(_("You cannot view the project list."))
-    filterset = ProjectFilter(request.GET, queryset=project_list_for(request.user), request=request)
+    title = str(_("Project list"))
+    asked = ask_reason(request, title=title)
+    if not isinstance(asked, ExportRequest):
+        return asked
+    filterset = ProjectFilter(
+        asked.params, queryset=project_list_for(request.user), request=request
+    )
     return _export(
         request,
         kind="projects",
-        title=str(_("Project list")),
+        title=title,
         ascii_name="projects",
         qs=filterset.qs,
         sheets=_project_sheets,
+        asked=asked,
     )

@@ -53,8 +53,10 @@ def sign_in(page, username: str) -> None:
 
 
 def download(page, button_id: str):
-    """Ask for an export, wait on the progress page for the file, download it."""
+    """Ask for an export, give the reason, wait on the progress page for the file, download it."""
     page.locator(f"#{button_id}").click()
+    page.locator("#id_reason").fill("Monthly report to the district office")
+    page.locator("form.export-reason button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/kpi/exports/\d+/$"))
     link = page.locator("#export-download")
     link.wait_for()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -39,6 +40,14 @@ def workbook(response):
     return load_workbook(BytesIO(response.content))
 
 
+REASON = "Monthly report to the street office"
+
+
+def export(client, name: str, query: str = "", reason: str = REASON):
+    """Confirm an export as its reason page does: the list's filters and a reason, posted."""
+    return client.post(reverse(name), {**QueryDict(query).dict(), "reason": reason})
+
+
 def rows(sheet):
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
@@ -63,7 +72,7 @@ def test_the_needs_export_opens_with_chinese_headers_and_masked_phones(client, t
     NeedFactory(community=tree["a"], requester_phone=PHONE, title="助餐")
     client.force_login(worker)
 
-    book = workbook(client.get(reverse("resources:need_export")))
+    book = workbook(export(client, "resources:need_export"))
 
     sheet = book.worksheets[0]
     header, line = rows(sheet)[:2]
@@ -79,7 +88,7 @@ def test_the_needs_export_carries_the_pages_filters(client, tree, worker):
     NeedFactory(community=tree["a"], title="修灯", status=Need.Status.REJECTED, close_reason="x")
     client.force_login(worker)
 
-    book = workbook(client.get(reverse("resources:need_export") + "?status=submitted"))
+    book = workbook(export(client, "resources:need_export", "status=submitted"))
 
     titles = [row[1] for row in rows(book.worksheets[0])[1:]]
     assert titles == ["助餐"]
@@ -91,7 +100,7 @@ def test_the_needs_export_has_a_sheet_per_community(client, tree, street_officer
     NeedFactory(community=tree["c"])
     client.force_login(street_officer)
 
-    book = workbook(client.get(reverse("resources:need_export")))
+    book = workbook(export(client, "resources:need_export"))
 
     summary = rows(book.worksheets[1])[1:]
     assert [(name, total) for name, total, *_rest in summary] == [
@@ -103,7 +112,7 @@ def test_the_needs_export_has_a_sheet_per_community(client, tree, street_officer
 def test_the_needs_export_is_audited_with_its_filters(client, tree, worker):
     client.force_login(worker)
 
-    client.get(reverse("resources:need_export") + "?status=submitted&page=3")
+    export(client, "resources:need_export", "status=submitted&page=3")
 
     event = AuditEvent.objects.get(action="export.needs")
     assert event.actor == worker
@@ -118,10 +127,10 @@ def test_an_official_of_district_a_cannot_export_district_bs_needs(
     NeedFactory(community=second_district["d"], title="theirs")
     client.force_login(official)
 
-    everything = rows(workbook(client.get(reverse("resources:need_export"))).worksheets[0])
+    everything = rows(workbook(export(client, "resources:need_export")).worksheets[0])
     by_url = rows(
         workbook(
-            client.get(reverse("resources:need_export") + f"?community={second_district['d'].pk}")
+            export(client, "resources:need_export", f"community={second_district['d'].pk}")
         ).worksheets[0]
     )
 
@@ -142,7 +151,7 @@ def test_the_needs_export_masks_requesters_names(client, tree, worker):
     NeedFactory(community=tree["a"], requester_name="王建国")
     client.force_login(worker)
 
-    book = workbook(client.get(reverse("resources:need_export")))
+    book = workbook(export(client, "resources:need_export"))
 
     header, line = rows(book.worksheets[0])[:2]
     assert "王建国" not in str(rows(book.worksheets[0]))
@@ -162,7 +171,7 @@ def test_an_export_over_the_row_limit_is_refused(client, tree, worker, monkeypat
         NeedFactory(community=tree["a"])
     client.force_login(worker)
 
-    response = client.get(reverse("resources:need_export"))
+    response = export(client, "resources:need_export")
 
     assert response.status_code == 400
     assert "at most 2" in response.content.decode()
@@ -176,7 +185,7 @@ def test_the_needs_export_costs_a_fixed_number_of_queries(
     client.force_login(worker)
 
     with django_assert_max_num_queries(18):
-        client.get(reverse("resources:need_export"))
+        export(client, "resources:need_export")
 
 
 # -- resources and projects ---------------------------------------------------------------------
@@ -187,7 +196,7 @@ def test_the_resource_export_masks_contact_phones_and_is_scoped(client, tree, wo
     ResourceFactory(area=tree["b"], name="别人的")
     client.force_login(worker)
 
-    book = workbook(client.get(reverse("resources:resource_export")))
+    book = workbook(export(client, "resources:resource_export"))
 
     lines = rows(book.worksheets[0])
     assert [line[0] for line in lines[1:]] == ["会议室"]
@@ -203,7 +212,7 @@ def test_the_resource_export_costs_a_fixed_number_of_queries(
     client.force_login(worker)
 
     with django_assert_max_num_queries(18):
-        client.get(reverse("resources:resource_export"))
+        export(client, "resources:resource_export")
 
 
 def test_the_project_export_sums_budgets_and_spending(client, tree, worker):
@@ -212,7 +221,7 @@ def test_the_project_export_sums_budgets_and_spending(client, tree, worker):
     BudgetLineFactory(project=project, amount=500, spent=0)
     client.force_login(worker)
 
-    lines = rows(workbook(client.get(reverse("resources:project_export"))).worksheets[0])
+    lines = rows(workbook(export(client, "resources:project_export")).worksheets[0])
 
     header, line = lines[0], lines[1]
     assert line[0] == "加装扶手"
@@ -231,7 +240,7 @@ def test_the_project_export_costs_a_fixed_number_of_queries(
     client.force_login(worker)
 
     with django_assert_max_num_queries(18):
-        response = client.get(reverse("resources:project_export"))
+        response = export(client, "resources:project_export")
 
     assert len(rows(workbook(response).worksheets[0])) == 11
     assert Project.objects.count() == 10
@@ -261,9 +270,7 @@ def test_the_evaluation_export_has_a_sheet_per_level_and_the_two_lists(
     client.force_login(street_officer)
 
     book = workbook(
-        client.get(
-            reverse("evaluation:evaluation_export") + f"?year={YEAR}&area={tree['street1'].code}"
-        )
+        export(client, "evaluation:evaluation_export", f"year={YEAR}&area={tree['street1'].code}")
     )
 
     assert book.sheetnames == ["Street 1", "Community A", "Community C", "红榜", "黑榜", "说明"]
@@ -277,8 +284,8 @@ def test_the_evaluation_export_has_a_sheet_per_level_and_the_two_lists(
 def test_the_evaluation_export_of_another_street_is_not_found(client, tree, evaluated):
     client.force_login(user_with_role(Role.STREET_OFFICER, tree["street2"]))
 
-    response = client.get(
-        reverse("evaluation:evaluation_export") + f"?year={YEAR}&area={tree['street1'].code}"
+    response = export(
+        client, "evaluation:evaluation_export", f"year={YEAR}&area={tree['street1'].code}"
     )
 
     assert response.status_code == 404
@@ -299,6 +306,4 @@ def test_the_evaluation_export_costs_a_fixed_number_of_queries(
     client.force_login(street_officer)
 
     with django_assert_max_num_queries(18):
-        client.get(
-            reverse("evaluation:evaluation_export") + f"?year={YEAR}&area={tree['street1'].code}"
-        )
+        export(client, "evaluation:evaluation_export", f"year={YEAR}&area={tree['street1'].code}")

@@ -27,6 +27,9 @@ def _eager_and_isolated(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+REASON = "Quarterly review with the district"
+
+
 @pytest.fixture
 def world(tree):
     build_community_a(tree["a"])
@@ -46,7 +49,7 @@ def export_of(client, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
                 reverse("evaluation:kpi_export", args=[area.code]),
-                {**MARCH, **period, "format": fmt},
+                {**MARCH, **period, "format": fmt, "reason": REASON},
             )
         assert response.status_code == 302, response.content
         return Export.objects.latest("pk"), response
@@ -171,7 +174,8 @@ def test_an_official_of_another_district_cannot_export_by_url(client, world):
     client.force_login(outsider)
 
     response = client.post(
-        reverse("evaluation:kpi_export", args=[world["district"].code]), {**MARCH, "format": "xlsx"}
+        reverse("evaluation:kpi_export", args=[world["district"].code]),
+        {**MARCH, "format": "xlsx", "reason": REASON},
     )
 
     assert response.status_code == 404
@@ -228,7 +232,8 @@ def test_an_unknown_format_is_refused(client, world, official):
     client.force_login(official)
 
     response = client.post(
-        reverse("evaluation:kpi_export", args=[world["district"].code]), {**MARCH, "format": "doc"}
+        reverse("evaluation:kpi_export", args=[world["district"].code]),
+        {**MARCH, "format": "doc", "reason": REASON},
     )
 
     assert response.status_code == 400
