@@ -230,6 +230,23 @@ def _need_act(w: World) -> Target:
     return target
 
 
+def _attachment(w: World) -> Target:
+    from resources.models import NeedAttachment
+
+    need = NeedFactory(community=w["a"])
+    body = b"%PDF-1.4 sweep"
+    attachment = NeedAttachment(
+        need=need,
+        display_name="receipt.pdf",
+        content_type="application/pdf",
+        size=len(body),
+        sha256="0" * 64,
+    )
+    attachment.file.save("receipt.pdf", ContentFile(body), save=False)
+    attachment.save()
+    return Target({"pk": need.pk, "attachment_pk": attachment.pk}, [attachment, need])
+
+
 def _match(w: World) -> Target:
     from resources.models import Match, Need
 
@@ -359,6 +376,11 @@ def _checkin(w: World) -> Target:
         checked_in_at=_now(),
     )
     return Target({"pk": checkin.pk}, [checkin, activity])
+
+
+def _member(w: World) -> Target:
+    member = make_party_member(w["a"])
+    return Target({"pk": member.pk}, [member, member.user])
 
 
 def _certificate(w: World) -> Target:
@@ -565,6 +587,7 @@ REGISTRY: dict[str, Spec] = {
     "resources:need_detail": Spec(_need),
     "resources:need_transition": Spec(_need_act, **POST),
     "resources:need_reveal_phone": Spec(_need, **POST),
+    "resources:need_attachment": Spec(_attachment),
     "resources:match_accept": Spec(_match, **POST),
     "resources:match_reject": Spec(_match, **POST),
     "resources:resource_detail": Spec(_resource),
@@ -596,6 +619,8 @@ REGISTRY: dict[str, Spec] = {
     "reporting:checkin_confirm": Spec(_checkin, **POST),
     "reporting:checkin_correct": Spec(_checkin, **POST),
     "reporting:checkin_void": Spec(_checkin, data={"reason": "代签"}, **POST),
+    "reporting:member_id_number": Spec(_member),
+    "reporting:member_id_number_reveal": Spec(_member, **POST),
     "reporting:certificate_pdf": Spec(_certificate, role=Role.MEMBER, personal=True),
     # evaluation: points, rewards, annual evaluation, KPIs
     "evaluation:unit_points": Spec(_unit, role=Role.UNIT_ADMIN, personal=True),
@@ -615,7 +640,11 @@ REGISTRY: dict[str, Spec] = {
         _rateable_activity, role=Role.MEMBER, personal=True, data={"stars": 5}, **POST
     ),
     "evaluation:kpi_area": Spec(_area_code),
-    "evaluation:kpi_export": Spec(_area_code, data={"format": "xlsx"}, **POST),
+    "evaluation:kpi_export": Spec(
+        _area_code,
+        data={"format": "xlsx", "reason": "Monthly report for the street office"},
+        **POST,
+    ),
     "evaluation:kpi_export_status": Spec(_export, personal=True),
     "evaluation:kpi_export_download": Spec(_export, personal=True),
     # partner API
