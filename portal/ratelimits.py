@@ -20,22 +20,16 @@ from django_ratelimit.core import get_usage
 
 
 def client_ip(request) -> str:
-    """The client's address: ``REMOTE_ADDR``, or the header a trusted reverse proxy sets.
+    """The client's address, as the sign-in lockout reads it: ``REMOTE_ADDR``, or the header a
+    trusted reverse proxy sets when ``BAODAO_CLIENT_IP_HEADER`` names one (the right-most entry
+    of a list). One rule for both, so a deployment configures its proxy once."""
+    from portal.accounts.lockout import client_ip as lockout_client_ip
 
-    ``BAODAO_TRUSTED_PROXY_HEADER`` (a ``request.META`` key such as ``HTTP_X_REAL_IP``) is read
-    only when configured; of a comma-separated list (X-Forwarded-For) the last entry is the one
-    the trusted proxy appended. An unparsable value falls back to ``REMOTE_ADDR``.
-    """
-    remote = request.META.get("REMOTE_ADDR", "") or ""
-    header = getattr(settings, "BAODAO_TRUSTED_PROXY_HEADER", "")
-    candidate = request.META.get(header, "") if header else ""
-    candidate = candidate.split(",")[-1].strip() if candidate else ""
-    for value in (candidate, remote):
-        try:
-            return str(ipaddress.ip_address(value))
-        except ValueError:
-            continue
-    return "unknown"
+    value = lockout_client_ip(request) or ""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return "unknown"
 
 
 @dataclass(frozen=True)

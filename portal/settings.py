@@ -391,9 +391,7 @@ BAODAO_RATE_TRACK_IP = os.environ.get("BAODAO_RATE_TRACK_IP", "10/10m")
 BAODAO_RATE_TRACK_NUMBER = os.environ.get("BAODAO_RATE_TRACK_NUMBER", "5/10m")
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_CACHE_PREFIX = "baodao-rl:"
-# The client address is REMOTE_ADDR unless the deployment names the header its own reverse
-# proxy sets (e.g. HTTP_X_REAL_IP); never trusted from the open internet.
-BAODAO_TRUSTED_PROXY_HEADER = os.environ.get("BAODAO_TRUSTED_PROXY_HEADER", "").strip()
+# The client address is the sign-in lockout's (BAODAO_CLIENT_IP_HEADER above, else REMOTE_ADDR).
 
 # Celery. With CELERY_BROKER_URL or REDIS_URL: that broker, and Redis (or
 # CELERY_RESULT_BACKEND) for results. Without them: an embedded broker and result store in

@@ -28,7 +28,7 @@ def limits_on(settings):
     settings.BAODAO_RATE_NEED_FORM_PHONE = "3/h"
     settings.BAODAO_RATE_TRACK_IP = "10/10m"
     settings.BAODAO_RATE_TRACK_NUMBER = "5/10m"
-    settings.BAODAO_TRUSTED_PROXY_HEADER = ""
+    settings.BAODAO_CLIENT_IP_HEADER = ""
     cache.clear()
     yield
     cache.clear()
@@ -184,7 +184,7 @@ def test_a_forwarded_for_header_is_ignored_unless_a_proxy_header_is_configured(t
 
 
 def test_the_configured_proxy_header_names_the_client(settings, tree, meals):
-    settings.BAODAO_TRUSTED_PROXY_HEADER = "HTTP_X_REAL_IP"
+    settings.BAODAO_CLIENT_IP_HEADER = "X-Real-IP"
     statuses = [
         from_ip("10.0.0.2", HTTP_X_REAL_IP=f"198.18.1.{i}")
         .post(FORM_URL, need_data(tree, meals, f"1370000009{i}"))
@@ -196,7 +196,7 @@ def test_the_configured_proxy_header_names_the_client(settings, tree, meals):
 
 
 def test_client_ip_takes_the_last_forwarded_entry_and_falls_back_on_nonsense(rf, settings):
-    settings.BAODAO_TRUSTED_PROXY_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.BAODAO_CLIENT_IP_HEADER = "X-Forwarded-For"
     spoofed = rf.get("/", REMOTE_ADDR="10.0.0.3", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.18.2.1")
     garbage = rf.get("/", REMOTE_ADDR="10.0.0.3", HTTP_X_FORWARDED_FOR="<script>")
 
