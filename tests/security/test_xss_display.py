@@ -294,6 +294,9 @@ class _Crawl:
             self.problems += [f"{who} {url}: {p}" for p in inert_html_problems(page)]
             if html.escape(SCRIPT, quote=False) in page:
                 self.escaped_pages += 1
+            if urlparse(url).path.endswith(".xlsx") and 'name="reason"' in page:
+                # An export asks why first (portal.export_reasons): give a payload reason.
+                self._export(client, who, url)
             return _links(url, page)
         if ctype.endswith("spreadsheetml.sheet"):
             self.workbooks += 1
@@ -305,6 +308,22 @@ class _Crawl:
         elif ctype != "application/json" and b"alert(1)" in body:
             self.problems.append(f"{who} {url}: payload served as {ctype or 'no type'}")
         return []
+
+    def _export(self, client: Client, who: str, url: str) -> None:
+        reason = f"=1+1 monthly report {SCRIPT}"
+        try:
+            response = client.post(url, {"reason": reason})
+        except Exception as exc:
+            self.problems.append(f"{who} POST {url}: {type(exc).__name__}: {exc}")
+            return
+        ctype = response.get("Content-Type", "").split(";")[0]
+        if response.status_code == 200 and ctype.endswith("spreadsheetml.sheet"):
+            self.workbooks += 1
+            body = b"".join(response) if response.streaming else response.content
+            self.problems += [f"{who} POST {url}: {p}" for p in xlsx_problems(body)]
+        elif ctype == "text/html":
+            page = response.content.decode("utf-8", errors="replace")
+            self.problems += [f"{who} POST {url}: {p}" for p in inert_html_problems(page)]
 
 
 _HREF = re.compile(r"""href=["']([^"'#]+)""")
@@ -350,5 +369,5 @@ def test_poisoned_text_is_inert_on_every_page_each_role_reaches(settings, tmp_pa
     )
     # The crawl saw the payloads (escaped) on many pages, so passing is not vacuous.
     assert crawl.escaped_pages >= 40, crawl.escaped_pages
-    assert crawl.workbooks >= 2 and crawl.pdfs >= 1, crawl.kinds
+    assert crawl.workbooks >= 4 and crawl.pdfs >= 1, crawl.kinds
     assert len(crawl.names_visited) >= 120, len(crawl.names_visited)
