@@ -148,15 +148,17 @@ class AccessLogAdmin(axes_admin.AccessLogAdmin):
 
     list_display = ("attempt_time", "logout_time", "ip_address", "login", "user_agent")
     search_fields = ["ip_address", "user_agent"]
-    fieldsets = (
-        (None, {"fields": ("login", "path_info")}),
-        (_("Meta Data"), {"fields": ("user_agent", "ip_address", "http_accept")}),
-    )
-    readonly_fields = [*axes_admin.AccessLogAdmin.readonly_fields, "login"]
 
     @admin.display(description=_("username"))
     def login(self, obj) -> str:
         return masked_login(obj.username)
+
+    def get_object(self, request, object_id, from_field=None):
+        # Read-only page: the masked name is what its fields and title show; nothing is saved.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.username = masked_login(obj.username)
+        return obj
 
     def has_change_permission(self, request, obj=None):
         return False
