@@ -119,6 +119,7 @@ class AccountSecurityMiddleware:
         url = reverse(name)
         if keep_next and request.method == "GET":
             url = f"{url}?{urlencode({'next': request.get_full_path()})}"
-        if getattr(request, "htmx", False):
+        # (django-htmx's middleware runs after this one: read the header itself.)
+        if request.headers.get("HX-Request") == "true":
             return HttpResponseClientRedirect(url)
         return redirect(url)

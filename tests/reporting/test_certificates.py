@@ -35,13 +35,17 @@ def english(settings):
 
 
 def make_member(community, *, name="张三丰", phone="13800000001"):
-    return create_member(
+    member = create_member(
         real_name=name,
         phone=phone,
         party_organisation="甲支部",
         workplace="",
         community=community,
     )
+    # A roster account must first choose its own password; this member has done so.
+    member.user.must_change_password = False
+    member.user.save(update_fields=["must_change_password"])
+    return member
 
 
 def record(member, day: date, hours: str, *, by, corrects=None, reason=""):

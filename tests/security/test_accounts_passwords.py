@@ -232,3 +232,11 @@ def test_other_sessions_end_when_the_password_changes(client, person):
     assert client.get(reverse("notifications")).status_code == 200  # this session stays
     response = other.get(reverse("notifications"))
     assert response.status_code == 302 and reverse("login") in response.url
+
+
+def test_htmx_requests_of_a_flagged_user_are_redirected_by_htmx(client, person):
+    person.must_change_password = True
+    person.save()
+    client.force_login(person)
+    response = client.get(reverse("notifications"), HTTP_HX_REQUEST="true")
+    assert response["HX-Redirect"] == reverse("password_change")
