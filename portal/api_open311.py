@@ -11,8 +11,13 @@ client that leaves it out may send ``lat``/``long`` instead and gets the nearest
 - ``POST requests.json``: anonymous (a resident's own report, channel "online", throttled per
   address) or with ``api_key`` (a partner with ``needs:write``; the partner's channel).
 - ``GET requests.json``: a partner with ``needs:read``, scoped to its areas.
-- ``GET requests/<id>.json``: a partner sees the full record in its areas; anyone else sees the
-  status only (no description, names, address or notes), throttled per address.
+- ``GET requests/<id>.json``: a partner sees the full record in its areas; anyone else must add
+  ``phone_last4`` (the last 4 digits of the requester's phone, as on the tracking page) and then
+  sees the status only (no description, names, address or notes). A wrong id and wrong digits get
+  the same 404, and lookups share the tracking page's limits per address and per number, so
+  request ids cannot be probed.
+- Anonymous ``POST requests.json`` shares the public need form's limits per address and per
+  phone number.
 
 Errors follow the spec: a list of ``{"code": <HTTP status>, "description": "..."}``.
 """
@@ -41,6 +46,7 @@ from portal.api_clients import authenticate_key
 from portal.api_errors import MissingScope, api_exception_handler
 from portal.errors import InvalidInput, NotFound
 from portal.models import Area, PartnerScope
+from portal.ratelimits import Limit, by_ip, phone_key, seconds_to_wait, tracking_key
 from reporting.geo import haversine_m
 from resources import selectors
 from resources.models import Channel, Need, NeedCategory
@@ -48,6 +54,31 @@ from resources.services import submit_need
 
 OPEN = set(Need.OPEN_STATUSES)
 MAX_REQUESTS = 1000
+
+# The public need form's and tracking page's budgets (resources.views.public and
+# public_rating use the same groups), so a second channel gives no second budget.
+ANONYMOUS_POST_LIMITS = (
+    Limit("need_form.ip", "BAODAO_RATE_NEED_FORM_IP", by_ip),
+    Limit(
+        "need_form.phone",
+        "BAODAO_RATE_NEED_FORM_PHONE",
+        lambda request: phone_key(str(request.open311_data.get("phone") or "")),
+    ),
+)
+LOOKUP_LIMITS = (
+    Limit("track.ip", "BAODAO_RATE_TRACK_IP", by_ip),
+    Limit("track.number", "BAODAO_RATE_TRACK_NUMBER", lambda request: request.open311_tracking),
+)
+
+
+def _enforce(request, limits: tuple[Limit, ...], **values) -> None:
+    """Count an anonymous request against ``limits``; 429 with Retry-After when over."""
+    django_request = request._request
+    for name, value in values.items():
+        setattr(django_request, name, value)
+    wait = seconds_to_wait(django_request, limits)
+    if wait is not None:
+        raise exceptions.Throttled(wait=wait)
 
 
 class Open311KeyAuthentication(PartnerKeyAuthentication):
@@ -253,9 +284,11 @@ class RequestsView(Open311View):
 
     def post(self, request):
         client = client_of(request)
+        data = request.data
         if client is not None:
             self.require(PartnerScope.NEEDS_WRITE)
-        data = request.data
+        else:
+            _enforce(request, ANONYMOUS_POST_LIMITS, open311_data=data)
         category = NeedCategory.objects.filter(
             is_active=True, code=(data.get("service_code") or "").strip()
         ).first()
@@ -301,13 +334,17 @@ class RequestView(Open311View):
             need = selectors.needs_for(request.user).filter(tracking_number=tracking).first()
             if need is not None:
                 return Response([_request_row(need, full=True)])
-        need = (
-            Need.objects.select_related("category", "community")
-            .filter(tracking_number=tracking)
-            .first()
-        )
-        if need is None:
-            raise NotFound(_("No service request has this id."))
+        _enforce(request, LOOKUP_LIMITS, open311_tracking=tracking_key(tracking))
+        try:
+            need = selectors.find_by_tracking(
+                tracking_number=tracking,
+                phone_last4=request.query_params.get("phone_last4", ""),
+            )
+        except NotFound:
+            # The same answer for an unknown id and for wrong digits.
+            raise NotFound(
+                _("No service request matches this id and the phone's last 4 digits.")
+            ) from None
         return Response([_request_row(need, full=False)])
 
 

@@ -45,8 +45,10 @@ class Limit:
     key: Callable[[object], str | None]
 
 
-def _over(request, limits: tuple[Limit, ...]) -> int | None:
-    """Count the request against each limit; the seconds to wait if any is exceeded."""
+def seconds_to_wait(request, limits: tuple[Limit, ...]) -> int | None:
+    """Count the request against each limit; the seconds to wait if any is exceeded.
+
+    For views that are not plain Django views (the Open311 API answers with its own 429)."""
     waits = []
     for limit in limits:
         value = limit.key(request)
@@ -89,7 +91,7 @@ def rate_limited(*limits: Limit, methods: tuple[str, ...] = ("POST",)):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
             if request.method in methods:
-                wait = _over(request, limits)
+                wait = seconds_to_wait(request, limits)
                 if wait is not None:
                     return too_many_requests(request, wait)
             return view(request, *args, **kwargs)

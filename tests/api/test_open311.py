@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -142,13 +144,42 @@ def test_requests_are_filtered_by_status(tree, make_partner):
     assert [r["service_request_id"] for r in rows] == [closed.tracking_number]
 
 
-def test_anyone_tracks_a_request_by_id_but_sees_its_status_only(tree):
+def test_anyone_tracks_a_request_by_id_and_phone_digits_but_sees_its_status_only(tree):
     need = NeedFactory(community=tree["a"])
+    url = f"{BASE}/requests/{need.tracking_number}.json"
 
-    (row,) = APIClient().get(f"{BASE}/requests/{need.tracking_number}.json").json()
+    (row,) = APIClient().get(url, {"phone_last4": need.requester_phone[-4:]}).json()
 
     assert row["status"] == "open"
     assert "description" not in row
+
+
+def test_without_the_right_phone_digits_a_real_request_looks_unknown(tree):
+    need = NeedFactory(community=tree["a"], requester_phone="13700001234")
+    url = f"{BASE}/requests/{need.tracking_number}.json"
+
+    wrong = APIClient().get(url, {"phone_last4": "9999"})
+    missing = APIClient().get(url)
+    unknown = APIClient().get(f"{BASE}/requests/BD9999999999.json", {"phone_last4": "1234"})
+
+    assert wrong.status_code == missing.status_code == unknown.status_code == 404
+    assert wrong.content == missing.content == unknown.content
+
+
+def test_anonymous_lookups_share_the_tracking_pages_limit_per_number(tree, settings):
+    settings.RATELIMIT_ENABLE = True
+    settings.BAODAO_RATE_TRACK_NUMBER = "2/10m"
+    # Counts of earlier runs in a shared cache (Redis in CI) must not count here.
+    settings.RATELIMIT_CACHE_PREFIX = f"test-{uuid.uuid4().hex}:"
+    need = NeedFactory(community=tree["a"], requester_phone="13700001234")
+    url = f"{BASE}/requests/{need.tracking_number}.json"
+
+    statuses = [
+        APIClient(REMOTE_ADDR=f"10.0.0.{n}").get(url, {"phone_last4": "1234"}).status_code
+        for n in range(1, 4)
+    ]
+
+    assert statuses == [200, 200, 429]
 
 
 def test_a_partner_tracks_its_areas_request_in_full(tree, make_partner):
@@ -167,3 +198,19 @@ def test_an_unknown_request_is_404(tree):
 
     assert response.status_code == 404
     assert response.json()[0]["code"] == 404
+
+
+def test_anonymous_reports_share_the_need_forms_limit_per_phone(tree, settings):
+    settings.RATELIMIT_ENABLE = True
+    settings.BAODAO_RATE_NEED_FORM_PHONE = "2/h"
+    settings.RATELIMIT_CACHE_PREFIX = f"test-{uuid.uuid4().hex}:"
+
+    statuses = [
+        APIClient(REMOTE_ADDR=f"10.0.1.{n}")
+        .post(f"{BASE}/requests.json", _report(tree, phone="13812349876"))
+        .status_code
+        for n in range(1, 4)
+    ]
+
+    assert statuses == [201, 201, 429]
+    assert Need.objects.filter(requester_phone="13812349876").count() == 2

@@ -364,7 +364,10 @@ def test_an_open311_request_shows_only_its_status_outside_the_partners_area():
     outsiders = [api_client(None), api_client(world.partner("c")[1])]
 
     for api in outsiders:
-        response = api.get(url)
+        # Outside the partner's areas a request is found only with the phone's last 4 digits,
+        # and then shows its status alone.
+        assert api.get(url).status_code == 404
+        response = api.get(url, {"phone_last4": "1234"})
         assert response.status_code == 200
         body = response.content.decode()
         assert "欧阳秀英" not in body and "13700001234" not in body
