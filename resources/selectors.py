@@ -88,8 +88,10 @@ def get_need(*, user: User, pk: int, action: str = Action.NEED_VIEW) -> Need:
 
 
 def get_need_attachment(*, user: User, need_pk: int, pk: int) -> NeedAttachment:
-    """An attachment of a need the user may view; 404 otherwise (the need is scoped first)."""
-    need = get_need(user=user, pk=need_pk)
+    """An attachment of a need the user may view as staff; 404 otherwise (the need is scoped
+    first). Residents' photos and documents may show their home or their face, so members and
+    unit contacts, who see the needs list, do not open them; the staff who handle needs do."""
+    need = get_need(user=user, pk=need_pk, action=Action.DASHBOARD_VIEW)
     attachment = get_object_or_404(NeedAttachment.objects.filter(need=need), pk=pk)
     attachment.need = need
     return attachment

@@ -101,7 +101,10 @@ def _detail_context(request, need, *, revealed_phone: str = "") -> dict:
         "revealed_phone": revealed_phone,
         "overdue": need.status == need.Status.SUBMITTED and need.due_at < timezone.now(),
         "matches": matches_of_need(need),
-        "attachments": list(need.attachments.all()),
+        # Residents' files go to the staff who handle needs (resources.selectors).
+        "attachments": list(need.attachments.all())
+        if can(user, Action.DASHBOARD_VIEW, area=need.area)
+        else [],
         "can_decide": can(user, Action.MATCH_DECIDE, area=need.area),
     }
 

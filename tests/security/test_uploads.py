@@ -11,11 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import ExifTags, Image
 
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Role
 from resources.models import Need, NeedAttachment
 from resources.services import submit_need
 from resources.uploads import clean_upload, display_name
-from tests.factories import category
+from tests.factories import category, user_with_role
 
 FORM_URL = reverse("resources:public_need_form")
 PROXY_URL = reverse("resources:need_proxy_create")
@@ -457,6 +457,21 @@ def test_a_worker_of_another_community_gets_404(client, worker_b, need_with_file
 
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(action="need.attachment_viewed").exists()
+
+
+def test_members_of_the_community_see_the_need_but_not_its_files(
+    client, settings, tree, need_with_files
+):
+    settings.LANGUAGE_CODE = "en"
+    member = user_with_role(Role.MEMBER, tree["a"])
+    client.force_login(member)
+    attachment = need_with_files.attachments.first()
+
+    detail = client.get(reverse("resources:need_detail", args=[need_with_files.pk]))
+
+    assert detail.status_code == 200
+    assert "Photos and documents" not in detail.content.decode()
+    assert client.get(attachment_url(need_with_files, attachment)).status_code == 404
 
 
 def test_an_attachment_under_another_needs_id_is_not_found(
