@@ -389,6 +389,9 @@ BAODAO_RATE_NEED_FORM_IP = os.environ.get("BAODAO_RATE_NEED_FORM_IP", "5/h")
 BAODAO_RATE_NEED_FORM_PHONE = os.environ.get("BAODAO_RATE_NEED_FORM_PHONE", "3/h")
 BAODAO_RATE_TRACK_IP = os.environ.get("BAODAO_RATE_TRACK_IP", "10/10m")
 BAODAO_RATE_TRACK_NUMBER = os.environ.get("BAODAO_RATE_TRACK_NUMBER", "5/10m")
+# Password-reset e-mails per client IP and per address asked for.
+BAODAO_RATE_PASSWORD_RESET_IP = os.environ.get("BAODAO_RATE_PASSWORD_RESET_IP", "5/h")
+BAODAO_RATE_PASSWORD_RESET_EMAIL = os.environ.get("BAODAO_RATE_PASSWORD_RESET_EMAIL", "3/h")
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_CACHE_PREFIX = "baodao-rl:"
 # The client address is the sign-in lockout's (BAODAO_CLIENT_IP_HEADER above, else REMOTE_ADDR).

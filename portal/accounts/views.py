@@ -12,6 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from portal.accounts import selectors, services
 from portal.accounts.forms import DisableTwoFactorForm, TokenForm
 from portal.accounts.policy import requires_two_factor
 from portal.errors import DomainError
+from portal.ratelimits import Limit, by_ip, by_posted, rate_limited
 
 
 def _next_url(request, default: str) -> str:
@@ -65,6 +67,22 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+def _email_key(value: str) -> str | None:
+    value = value.strip().lower()
+    return value[:254] if "@" in value else None
+
+
+# Reset e-mails per client address and per address asked for, so the form can neither flood an
+# inbox nor be used to try address after address.
+PASSWORD_RESET_LIMITS = (
+    Limit("password_reset.ip", "BAODAO_RATE_PASSWORD_RESET_IP", by_ip),
+    Limit(
+        "password_reset.email", "BAODAO_RATE_PASSWORD_RESET_EMAIL", by_posted("email", _email_key)
+    ),
+)
+
+
+@method_decorator(rate_limited(*PASSWORD_RESET_LIMITS), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     """Asks for an e-mail address; the same answer whether an account has it or not."""
 

@@ -245,3 +245,23 @@ def test_an_unknown_number_and_wrong_digits_get_identical_answers(need, url):
     assert wrong_digits.templates[0].name == unknown.templates[0].name
     assert _without_csrf(wrong_digits.content) == _without_csrf(unknown.content)
     assert "No need matches this tracking number and phone number" in unknown.content.decode()
+
+
+def test_password_reset_mails_are_limited_per_address_asked_for(settings, db):
+    settings.BAODAO_RATE_PASSWORD_RESET_EMAIL = "2/h"
+    url = reverse("password_reset")
+    statuses = [
+        from_ip(f"198.51.100.{i}").post(url, {"email": "Victim@Example.org"}).status_code
+        for i in range(3)
+    ]
+
+    assert statuses == [302, 302, 429]
+
+
+def test_password_reset_is_limited_per_client_address(settings, db):
+    settings.BAODAO_RATE_PASSWORD_RESET_IP = "2/h"
+    web = from_ip("198.51.100.77")
+    url = reverse("password_reset")
+    statuses = [web.post(url, {"email": f"user{i}@example.org"}).status_code for i in range(3)]
+
+    assert statuses == [302, 302, 429]
