@@ -65,7 +65,10 @@ ACTION_LABELS = {
     Action.SETTING_CHANGE: _("Change area settings such as the response clock"),
     Action.AUDIT_VIEW: _("Read the full audit log"),
     Action.ROSTER_VIEW: _("View registered party members and resident units"),
-    Action.ROSTER_CHANGE: _("Register and import party members and resident units"),
+    Action.ROSTER_CHANGE: _(
+        "Register and import party members and resident units; enter and reveal members' ID "
+        "numbers (logged)"
+    ),
     Action.ENROLLMENT_VIEW: _("View enrollments"),
     Action.ENROLLMENT_DECIDE: _("Confirm, return and activate enrollments"),
     Action.ACTIVITY_VIEW: _("View activities and sign up"),
