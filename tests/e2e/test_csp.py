@@ -206,3 +206,12 @@ def test_the_watcher_reports_what_the_policy_blocks(world, watched):
     assert "style-src-attr" in blocked
     assert "script-src-elem" in blocked
     assert watched.evaluate("window.__ran === undefined")
+
+
+def test_the_account_pages_run_under_the_policy(world, watched):
+    watched.sign_in_as(world["member"])
+    watched.visit("/account/security/", ready="main h1")
+    # The set-up page draws its QR code as inline SVG: no style attribute may come with it.
+    watched.visit("/account/2fa/setup/", ready="main svg")
+    watched.visit("/account/data/", ready="main h1")
+    watched.visit("/account/erasure/", ready="main h1")
