@@ -9,9 +9,11 @@ through ``call_command`` and raw SQL; this file pins the exit status and the reo
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from django.core.management import load_command_class
-from django.db import models
+from django.db import connections, models
 
 from portal import audit
 from portal.models import AuditEvent, AuditHead
@@ -61,7 +63,12 @@ def _verify(capsys) -> tuple[int, str]:
     """Run ``manage.py verify_audit``; return (exit status, stdout + stderr)."""
     try:
         # What manage.py runs after setup: a CommandError becomes a message and sys.exit(1).
-        load_command_class("portal", "verify_audit").run_from_argv(["manage.py", "verify_audit"])
+        # run_from_argv closes every connection when done, which would end the test's
+        # transaction on PostgreSQL; the test database must stay open.
+        with mock.patch.object(connections, "close_all"):
+            load_command_class("portal", "verify_audit").run_from_argv(
+                ["manage.py", "verify_audit"]
+            )
         status = 0
     except SystemExit as exit_:
         status = exit_.code if isinstance(exit_.code, int) else 1
