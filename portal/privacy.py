@@ -9,8 +9,11 @@ check-ins, points, ratings, enrollments) stays, attached to the now-anonymous ac
 totals and KPIs do not move. Audit events written before the erasure are never rewritten (the
 chain would break); they leave the database with the retention job (portal.retention).
 
-Needs that residents submit without an account carry a name and number of their own
-(resources.Need) and are not linked to any account, so they are not part of this.
+Needs that residents submit carry a name and number of their own (resources.Need) and are not
+linked to any account; those submitted with the account's own phone number are the person's
+data: they are in the download, and erasure anonymises the requester of the closed ones. Open
+needs keep their requester, because the community still has to call back. Resource contacts
+copied from the person (a unit's agreement, a member's offer) are cleared too.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -124,8 +128,6 @@ def personal_data(*, user: User) -> dict[str, Any]:
     Their own full phone and ID number included: it is their own. A fixed number of queries
     whatever the amount of data (one per kind of record).
     """
-    from django.db.models import F
-
     from evaluation.models import PointEntry, Rating, Redemption
     from portal.models import Notification, PartnerConsent
     from reporting.models import (
@@ -206,6 +208,7 @@ def personal_data(*, user: User) -> dict[str, Any]:
             "kind", "params", "url", "created_at", "read_at"
         )
     )
+    data["needs_submitted"] = _needs_submitted(user)
     data["consents"] = {
         "location": list(
             LocationConsent.objects.filter(user=user).values("granted_at", "revoked_at")
@@ -217,6 +220,33 @@ def personal_data(*, user: User) -> dict[str, Any]:
         ),
     }
     return data
+
+
+def _needs_submitted(user: User) -> list[dict[str, Any]]:
+    """The needs submitted with the account's own phone number: the requester's part of them."""
+    from resources.models import Need
+
+    if not user.phone:
+        return []
+    return list(
+        Need.objects.filter(requester_phone=user.phone)
+        .order_by("submitted_at", "id")
+        .values(
+            "tracking_number",
+            "title",
+            "status",
+            "channel",
+            "requester_name",
+            "requester_phone",
+            "address",
+            "submitted_at",
+            "accepted_at",
+            "resolved_at",
+            "evaluated_at",
+            "closed_at",
+            community_name=F("community__name"),
+        )
+    )
 
 
 def download_personal_data(*, user: User) -> dict[str, Any]:
@@ -255,17 +285,52 @@ def check_erasable(user: User) -> None:
         raise Conflict(_("This account has already been erased."))
 
 
+def erased_requester_name() -> str:
+    """The placeholder requester of a need whose requester erased their account."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("(erased)")
+
+
+def _clear_resource_contacts(
+    *, member_id: int | None, units: list[Any], name: str, phone: str
+) -> int:
+    """Clear the contact person of resources offered by the member or by the units the person
+    was contact of, where that contact is the person: their phone number, or their name with
+    no number. A contact with another number is another person's and stays."""
+    from resources.models import Resource
+
+    offered = Q(pk__in=[])
+    if member_id is not None:
+        offered |= Q(provider_member_id=member_id)
+    if units:
+        # A unit's agreement lines become resources named after the unit but not linked to it
+        # (reporting.services.enrollment), with the contact of the day copied in.
+        offered |= Q(provider_unit__in=units) | Q(
+            provider_unit__isnull=True,
+            provider_type=Resource.ProviderType.UNIT,
+            provider_name__in=[unit.name for unit in units],
+        )
+    theirs = Q(contact_name=name, contact_phone="") if name else Q(pk__in=[])
+    if phone:
+        theirs |= Q(contact_phone=phone)
+    return Resource.objects.filter(offered).filter(theirs).update(contact_name="", contact_phone="")
+
+
 def erase_person(*, user: User, by: User, reason: str = "") -> User:
     """Anonymise ``user``'s personal data in one transaction; keep what others depend on.
 
     Name, phone, e-mail, ID number (and its hash), sign-in name and password go; roles are
-    removed, consents revoked, notifications deleted, check-in coordinates cleared and every
-    session ends. Service records, check-ins, points, ratings, enrollments and redemptions stay
-    with the anonymous account, so totals and KPIs are unchanged. The audit event names the
-    account by id only.
+    removed, consents revoked, notifications deleted, check-in coordinates and device ids
+    cleared and every session ends. The person's contact details are cleared from the resources
+    they were contact of (their own offers and their units'), and the requester's name, phone
+    and address from the closed needs submitted with their phone number; open needs keep them,
+    because the community still has to call back. Service records, check-ins, points, ratings,
+    enrollments and redemptions stay with the anonymous account, so totals and KPIs are
+    unchanged. The audit event names the account by id only.
     """
     from portal.models import Notification, PartnerConsent
     from reporting.models import CheckIn, LocationConsent, PartyMember, ResidentUnit
+    from resources.models import Need
 
     check_erasable(user)
     if by.pk != user.pk:
@@ -273,6 +338,9 @@ def erase_person(*, user: User, by: User, reason: str = "") -> User:
     now = timezone.now()
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
+        # Read before they go: what the person's contact details elsewhere were copied from.
+        name, phone = user.display_name, user.phone or ""
+        contact_units = list(ResidentUnit.objects.filter(contact=user))
         user.username = f"erased-{user.pk}"
         user.real_name = erased_name(user.pk)
         user.first_name = user.last_name = user.email = ""
@@ -292,9 +360,17 @@ def erase_person(*, user: User, by: User, reason: str = "") -> User:
         member = PartyMember.objects.filter(user=user).first()
         if member is not None:
             PartyMember.objects.filter(pk=member.pk).update(workplace="")
-            CheckIn.objects.filter(member=member).exclude(latitude=None).update(
-                latitude=None, longitude=None
-            )
+            CheckIn.objects.filter(member=member).filter(
+                Q(latitude__isnull=False) | Q(longitude__isnull=False) | ~Q(device_id="")
+            ).update(latitude=None, longitude=None, device_id="")
+        resources = _clear_resource_contacts(
+            member_id=member.pk if member else None, units=contact_units, name=name, phone=phone
+        )
+        needs = 0
+        if phone:
+            needs = Need.objects.filter(
+                requester_phone=phone, status__in=Need.CLOSED_STATUSES
+            ).update(requester_name=erased_requester_name(), requester_phone="", address="")
         units = ResidentUnit.objects.filter(contact=user).update(contact=None)
         _delete_devices(user)
         audit.record(
@@ -305,6 +381,8 @@ def erase_person(*, user: User, by: User, reason: str = "") -> User:
                 "reason": (reason or "").strip()[:200],
                 "roles_removed": roles,
                 "units_released": units,
+                "resource_contacts_cleared": resources,
+                "needs_anonymised": needs,
             },
         )
     return user

@@ -392,6 +392,8 @@ BAODAO_RATE_TRACK_NUMBER = os.environ.get("BAODAO_RATE_TRACK_NUMBER", "5/10m")
 # Password-reset e-mails per client IP and per address asked for.
 BAODAO_RATE_PASSWORD_RESET_IP = os.environ.get("BAODAO_RATE_PASSWORD_RESET_IP", "5/h")
 BAODAO_RATE_PASSWORD_RESET_EMAIL = os.environ.get("BAODAO_RATE_PASSWORD_RESET_EMAIL", "3/h")
+# Wrong passwords on the account-erasure form, per account (portal.views_privacy).
+BAODAO_RATE_ERASURE_PASSWORD = os.environ.get("BAODAO_RATE_ERASURE_PASSWORD", "5/h")
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_CACHE_PREFIX = "baodao-rl:"
 # The client address is the sign-in lockout's (BAODAO_CLIENT_IP_HEADER above, else REMOTE_ADDR).
