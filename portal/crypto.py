@@ -8,7 +8,9 @@ re-encrypts every value under it; the old key can be dropped afterwards.
 Fernet tokens are randomised, so an encrypted column cannot be searched. A lookup hash
 (HMAC-SHA256 under ``settings.BAODAO_LOOKUP_HASH_KEY``) stored beside it answers "who has this
 ID number?" and makes "one person, one account" a unique constraint, without the hash being
-reversible by someone who has the database but not the key.
+reversible by someone who has the database but not the key. The lookup key is rotated like
+Django's SECRET_KEY: the old key goes into ``settings.BAODAO_LOOKUP_HASH_KEY_FALLBACKS``, where
+look-ups and duplicate checks still match it until ``rotate_field_keys`` has rehashed every row.
 """
 
 from __future__ import annotations
@@ -73,10 +75,23 @@ def rotate(token: str) -> str:
     return multi.rotate(token.encode("ascii")).decode("ascii")
 
 
+def _hmac(key: str, value: str) -> str:
+    return hmac.new(key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def lookup_hash(value: str) -> str:
     """HMAC-SHA256 of ``value`` (already normalised by the caller) under the lookup key."""
-    key = settings.BAODAO_LOOKUP_HASH_KEY.encode("utf-8")
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return _hmac(settings.BAODAO_LOOKUP_HASH_KEY, value)
+
+
+def lookup_hashes(value: str) -> list[str]:
+    """The hash of ``value`` under the current lookup key, then under each fallback key.
+
+    What a look-up or a duplicate check must match while a key rotation is under way: rows not
+    yet rehashed by ``rotate_field_keys`` still carry a hash made with an old key.
+    """
+    keys = [settings.BAODAO_LOOKUP_HASH_KEY, *settings.BAODAO_LOOKUP_HASH_KEY_FALLBACKS]
+    return list(dict.fromkeys(_hmac(key, value) for key in keys))
 
 
 class EncryptedCharField(models.TextField):

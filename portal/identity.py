@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.crypto import lookup_hash
+from portal.crypto import lookup_hash, lookup_hashes
 
 ID_NUMBER_RE = re.compile(r"^[1-9]\d{16}[\dX]$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -65,3 +65,10 @@ def id_number_hash(value: str | None) -> str:
     """The lookup hash of an ID number ('' for none)."""
     value = normalise_id_number(value)
     return lookup_hash(f"id_number:{value}") if value else ""
+
+
+def id_number_hashes(value: str | None) -> list[str]:
+    """Every hash the number may be stored under: the current lookup key's first, then the
+    fallback keys' (empty for no number). Look-ups and duplicate checks match any of them."""
+    value = normalise_id_number(value)
+    return lookup_hashes(f"id_number:{value}") if value else []

@@ -30,26 +30,27 @@ from django.utils.translation import gettext as _
 from portal import audit
 from portal.access import Action, can
 from portal.errors import Conflict, InvalidInput, PermissionDenied
-from portal.identity import id_number_hash, normalise_id_number, validate_id_number
+from portal.identity import id_number_hashes, normalise_id_number, validate_id_number
 from portal.models import Area, RoleAssignment, User
 
 # --- ID numbers -----------------------------------------------------------------------------
 
 
 def find_user_by_id_number(id_number: str) -> User | None:
-    """The account holding ``id_number`` (through the lookup hash), or None."""
-    digest = id_number_hash(id_number)
-    if not digest:
+    """The account holding ``id_number`` (through the lookup hash, under the current or a
+    fallback lookup key), or None."""
+    digests = id_number_hashes(id_number)
+    if not digests:
         return None
-    return User.objects.filter(id_number_hash=digest).first()
+    return User.objects.filter(id_number_hash__in=digests).order_by("pk").first()
 
 
 def id_number_conflict(id_number: str, *, exclude: User | None = None) -> bool:
-    """Does another account already hold this ID number?"""
-    digest = id_number_hash(id_number)
-    if not digest:
+    """Does another account already hold this ID number (hashed under any lookup key)?"""
+    digests = id_number_hashes(id_number)
+    if not digests:
         return False
-    others = User.objects.filter(id_number_hash=digest)
+    others = User.objects.filter(id_number_hash__in=digests)
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
     return others.exists()

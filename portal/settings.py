@@ -531,6 +531,9 @@ def _personal_data_keys() -> tuple[list[str], str]:
 
 
 BAODAO_FIELD_ENCRYPTION_KEYS, BAODAO_LOOKUP_HASH_KEY = _personal_data_keys()
+# Earlier lookup keys, comma-separated (like DJANGO_SECRET_KEY_FALLBACKS): look-ups and
+# duplicate checks still match hashes made with them while `rotate_field_keys` rehashes.
+BAODAO_LOOKUP_HASH_KEY_FALLBACKS = env_list("BAODAO_LOOKUP_HASH_KEY_FALLBACKS")
 
 
 # Retention: audit events and sign-in logs stay in the database at least 184 days (graded

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from portal import audit
 from portal.access import Action, areas_for, can, reach
 from portal.errors import DomainError, InvalidInput, PermissionDenied
-from portal.identity import id_number_hash, normalise_id_number, validate_id_number
+from portal.identity import id_number_hashes, normalise_id_number, validate_id_number
 from portal.models import Area, User, validate_mobile_phone
 from reporting.models import ResidentUnit, uscc_check_character, validate_credit_code
 from reporting.services.roster import create_member, create_unit
@@ -335,13 +335,16 @@ class _IdNumbers:
 
     def __init__(self, rows, column: Column):
         self.column = column
+        # Every hash a number may be stored under (current lookup key first, then fallbacks):
+        # the first finds repeats within the file, any of them an account that holds it.
         self.digests = {
-            row: id_number_hash(cells.get(column.header, ""))
+            row: id_number_hashes(cells.get(column.header, ""))
             for row, cells in rows
             if cells.get(column.header, "")
         }
+        candidates = {digest for digests in self.digests.values() for digest in digests}
         self.taken = set(
-            User.objects.filter(id_number_hash__in=set(self.digests.values())).values_list(
+            User.objects.filter(id_number_hash__in=candidates).values_list(
                 "id_number_hash", flat=True
             )
         )
@@ -357,13 +360,14 @@ class _IdNumbers:
         except ValidationError as exc:
             checker.error(self.column.header, exc.messages[0])
             return ""
-        digest = self.digests[checker.row]
+        digests = self.digests[checker.row]
+        digest = digests[0]
         if digest in self.first_row_of:
             checker.error(
                 self.column.header,
                 _("This ID number is also on row %(row)s.") % {"row": self.first_row_of[digest]},
             )
-        elif digest in self.taken:
+        elif self.taken.intersection(digests):
             checker.error(
                 self.column.header, _("This ID number is already registered to another account.")
             )

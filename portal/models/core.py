@@ -175,14 +175,43 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.real_name or self.username
 
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        instance._remember_id_number()
+        return instance
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None) -> None:
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if fields is None or "id_number" in fields:
+            self._remember_id_number()
+
+    def _remember_id_number(self) -> None:
+        # The number as loaded, so that save() rehashes only a number that changed.
+        if "id_number" not in self.get_deferred_fields():
+            self._loaded_id_number = self.id_number
+
+    def _id_number_changed(self) -> bool:
+        if "id_number" in self.get_deferred_fields():
+            return False
+        loaded = getattr(self, "_loaded_id_number", None)
+        return self._state.adding or loaded is None or self.id_number != loaded
+
     def save(self, *args, **kwargs) -> None:
-        # The lookup hash always follows the number, whichever way it was set.
-        self.id_number = normalise_id_number(self.id_number)
-        self.id_number_hash = id_number_hash(self.id_number)
+        # The lookup hash follows the number whenever the number changes, whichever way it was
+        # set. An unchanged number keeps its hash: a second holder of a shared number left by
+        # migration 0007 has none (and must keep none to satisfy the unique constraint), and a
+        # hash under an old lookup key is rotate_field_keys' to redo.
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "id_number" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "id_number_hash"}
+        number_saved = update_fields is None or "id_number" in update_fields
+        if self._id_number_changed():
+            self.id_number = normalise_id_number(self.id_number)
+            self.id_number_hash = id_number_hash(self.id_number)
+            if update_fields is not None and "id_number" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "id_number_hash"}
         super().save(*args, **kwargs)
+        if number_saved:
+            self._remember_id_number()
 
     def _get_session_auth_hash(self, secret=None):
         # Django's salted HMAC of the password hash, with the session epoch mixed in: raising

@@ -12,7 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection
 
 from portal import crypto, privacy
@@ -292,3 +292,121 @@ def test_import_names_the_rows_of_duplicate_and_invalid_id_numbers(worker, tree,
     assert "already registered" in messages[(4, "身份证号")]
     assert "does not match" in messages[(5, "身份证号")]
     assert not User.objects.filter(phone__startswith="1380000000").exists()
+
+
+# --- legacy duplicates (migration 0007 left the second holder without a lookup hash) ----------
+
+
+def _legacy_duplicate_pair() -> tuple[User, User]:
+    """What migration 0007 leaves for two accounts that shared a number: both encrypted, the
+    second without a lookup hash."""
+    first = UserFactory(id_number=VALID)
+    second = UserFactory()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE portal_user SET id_number = %s, id_number_hash = '' WHERE id = %s",
+            [crypto.encrypt(VALID), second.pk],
+        )
+    return first, User.objects.get(pk=second.pk)
+
+
+def test_a_legacy_duplicate_can_still_be_saved_and_change_its_password(db):
+    first, second = _legacy_duplicate_pair()
+
+    second.real_name = "改名"
+    second.save()
+    second.set_password("a-new-long-passphrase-42")
+    second.save()
+
+    second = User.objects.get(pk=second.pk)
+    assert second.real_name == "改名" and second.check_password("a-new-long-passphrase-42")
+    assert second.id_number == VALID and second.id_number_hash == ""
+    assert privacy.find_user_by_id_number(VALID) == first
+
+
+def test_a_changed_id_number_still_gets_its_hash(db):
+    _first, second = _legacy_duplicate_pair()
+    second.id_number = OTHER_VALID.lower()
+    second.save()
+    assert User.objects.get(pk=second.pk).id_number_hash == id_number_hash(OTHER_VALID)
+
+
+def test_rotation_skips_legacy_duplicates_names_them_and_fails(db, settings):
+    old = settings.BAODAO_FIELD_ENCRYPTION_KEYS[0]
+    first, second = _legacy_duplicate_pair()
+    later = UserFactory(id_number=OTHER_VALID)  # after the duplicate: must still be done
+    settings.BAODAO_FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), old]
+    settings.BAODAO_LOOKUP_HASH_KEY_FALLBACKS = [settings.BAODAO_LOOKUP_HASH_KEY]
+    settings.BAODAO_LOOKUP_HASH_KEY = "a-new-lookup-key-" * 3
+
+    out = StringIO()
+    with pytest.raises(CommandError, match=rf"user id\(s\) {second.pk}\. Merge"):
+        call_command("rotate_field_keys", "--batch-size", "1", stdout=out)
+
+    assert "3 encrypted value(s) checked: 3 re-encrypted" in out.getvalue()
+    assert "2 lookup hash(es) recomputed" in out.getvalue()
+    settings.BAODAO_FIELD_ENCRYPTION_KEYS = settings.BAODAO_FIELD_ENCRYPTION_KEYS[:1]
+    settings.BAODAO_LOOKUP_HASH_KEY_FALLBACKS = []
+    for user in (first, second, later):
+        user.refresh_from_db()
+    assert first.id_number_hash == id_number_hash(VALID)
+    assert later.id_number_hash == id_number_hash(OTHER_VALID)
+    assert second.id_number == VALID and second.id_number_hash == ""
+
+    again = StringIO()
+    with pytest.raises(CommandError, match=rf"user id\(s\) {second.pk}\. Merge"):
+        call_command("rotate_field_keys", stdout=again)
+    assert "0 re-encrypted" in again.getvalue() and "0 lookup hash" in again.getvalue()
+
+
+def test_rotation_names_a_duplicate_processed_before_the_holder(db, settings):
+    # The duplicate has the lower id: the holder's hash, still under the old key, must count.
+    settings.BAODAO_LOOKUP_HASH_KEY_FALLBACKS = []
+    duplicate = UserFactory()
+    holder = UserFactory(id_number=VALID)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE portal_user SET id_number = %s, id_number_hash = '' WHERE id = %s",
+            [crypto.encrypt(VALID), duplicate.pk],
+        )
+    settings.BAODAO_LOOKUP_HASH_KEY_FALLBACKS = [settings.BAODAO_LOOKUP_HASH_KEY]
+    settings.BAODAO_LOOKUP_HASH_KEY = "a-new-lookup-key-" * 3
+
+    with pytest.raises(CommandError, match=rf"user id\(s\) {duplicate.pk}\. Merge"):
+        call_command("rotate_field_keys", stdout=StringIO())
+
+    holder.refresh_from_db()
+    assert holder.id_number_hash == id_number_hash(VALID)
+    assert User.objects.get(pk=duplicate.pk).id_number_hash == ""
+
+
+# --- rotating the lookup-hash key ------------------------------------------------------------
+
+
+def test_an_old_key_hash_is_found_and_refused_as_duplicate_until_rotated(member, worker, settings):
+    holder = UserFactory(id_number=VALID)
+    old_hash = holder.id_number_hash
+    settings.BAODAO_LOOKUP_HASH_KEY_FALLBACKS = [settings.BAODAO_LOOKUP_HASH_KEY]
+    settings.BAODAO_LOOKUP_HASH_KEY = "a-new-lookup-key-" * 3
+
+    assert privacy.find_user_by_id_number(VALID) == holder
+    assert privacy.id_number_conflict(VALID, exclude=member.user)
+    with pytest.raises(Conflict):
+        privacy.set_id_number(
+            person=member.user, community=member.home_community, id_number=VALID, by=worker
+        )
+    code = member.home_community.code
+    report = _import(worker, [["张三", "13800000001", "甲支部", "", code, VALID]])
+    assert not report.ok
+
+    call_command("rotate_field_keys", stdout=StringIO())
+    holder.refresh_from_db()
+    assert holder.id_number_hash == id_number_hash(VALID) != old_hash
+    settings.BAODAO_LOOKUP_HASH_KEY_FALLBACKS = []
+    assert privacy.find_user_by_id_number(VALID) == holder
+
+
+def test_without_the_fallback_an_old_key_hash_is_not_found(db, settings):
+    UserFactory(id_number=VALID)
+    settings.BAODAO_LOOKUP_HASH_KEY = "a-new-lookup-key-" * 3
+    assert privacy.find_user_by_id_number(VALID) is None
