@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import privacy
@@ -72,6 +73,7 @@ def member_id_number(request, pk: int):
     )
 
 
+@never_cache  # the full number must not stay in the browser cache
 @login_required
 @require_POST
 def member_id_number_reveal(request, pk: int):

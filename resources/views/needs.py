@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.access import Action, can
@@ -150,6 +151,7 @@ def need_transition(request, pk: int, action: str):
     return redirect("resources:need_detail", pk=need.pk)
 
 
+@never_cache  # the full number must not stay in the browser cache
 @login_required
 @require_POST
 def need_reveal_phone(request, pk: int):

@@ -63,6 +63,17 @@ def test_worker_reveals_the_number_and_the_reveal_is_logged(client, worker, memb
     assert event.actor == worker and event.object_id == str(member.user.pk)
 
 
+def test_the_revealed_id_number_is_not_kept_in_the_browser_cache(client, worker, member):
+    member.user.id_number = VALID
+    member.user.save()
+    client.force_login(worker)
+
+    response = client.post(reveal(member))
+
+    assert VALID in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+
+
 def test_an_invalid_number_comes_back_with_the_reason(client, worker, member, settings):
     settings.LANGUAGE_CODE = "en"
     client.force_login(worker)
@@ -145,6 +156,17 @@ def test_the_communitys_own_workers_see_name_and_address(client, worker, need):
     body = client.get(reverse("resources:need_detail", args=[need.pk])).content.decode()
     assert "张阿姨" in body and "7号楼 302" in body
     assert "13812345678" not in body  # the number still needs the logged reveal
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_revealed_requester_phone_is_not_kept_in_the_browser_cache(client, worker, need, htmx):
+    client.force_login(worker)
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    response = client.post(reverse("resources:need_reveal_phone", args=[need.pk]), headers=headers)
+
+    assert response.status_code == 200 and "13812345678" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_street_officers_see_the_requester_masked(client, street_officer, need):
