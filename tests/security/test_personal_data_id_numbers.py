@@ -294,6 +294,22 @@ def test_import_names_the_rows_of_duplicate_and_invalid_id_numbers(worker, tree,
     assert not User.objects.filter(phone__startswith="1380000000").exists()
 
 
+def test_import_records_how_many_id_numbers_it_set_never_the_numbers(worker, tree):
+    code = tree["a"].code
+    report = _import(
+        worker,
+        [
+            ["张三", "13800000001", "甲支部", "", code, VALID],
+            ["李四", "13800000002", "甲支部", "", code, ""],
+            ["王五", "13800000003", "甲支部", "", code, OTHER_VALID],
+        ],
+    )
+    assert report.ok and report.created == 3
+    event = AuditEvent.objects.get(action="roster.imported")
+    assert event.data["id_numbers_set"] == 2
+    assert VALID not in str(event.data) and OTHER_VALID not in str(event.data)
+
+
 # --- legacy duplicates (migration 0007 left the second holder without a lookup hash) ----------
 
 
