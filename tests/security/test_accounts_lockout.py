@@ -5,11 +5,12 @@ whichever accounts it tried; a readable page says until when; admins can unlock.
 from datetime import timedelta
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.accounts.lockout import account_key, client_ip
+from portal.accounts.history import forget_sign_in_history
+from portal.accounts.lockout import account_key, client_ip, unknown_key
 from portal.models import AuditEvent
 from tests.factories import UserFactory
 
@@ -170,3 +171,61 @@ def test_the_admin_login_is_locked_too(client):
         REMOTE_ADDR="10.0.5.2",
     )
     assert response.status_code == 429
+
+
+def test_failures_from_one_ipv6_64_lock_every_address_in_it(client):
+    # One subscriber holds a whole /64: a new address for each try must not buy fresh tries.
+    for n in range(5):
+        _try(client, UserFactory().username, ip=f"2001:db8:1:2::{n + 1:x}")
+    victim = UserFactory(username="untouched")
+    response = _try(client, "untouched", password=PASSWORD, ip="2001:db8:1:2:ffff:1:2:3")
+    assert response.status_code == 429
+    # Another /64 is another client.
+    assert _try(client, victim.username, password=PASSWORD, ip="2001:db8:1:3::1").status_code == 302
+
+
+def test_the_lockout_address_of_ipv6_is_its_64_and_ipv4_stays_whole(rf, settings):
+    settings.BAODAO_CLIENT_IP_HEADER = ""
+    assert client_ip(rf.post("/", REMOTE_ADDR="2001:db8:1:2:aaaa:bbbb:cccc:dddd")) == (
+        "2001:db8:1:2::"
+    )
+    assert client_ip(rf.post("/", REMOTE_ADDR="192.0.2.7")) == "192.0.2.7"
+    # An IPv4 client seen through a dual-stack socket is its IPv4 address, not ::/64.
+    assert client_ip(rf.post("/", REMOTE_ADDR="::ffff:192.0.2.7")) == "192.0.2.7"
+    settings.BAODAO_CLIENT_IP_HEADER = "X-Real-IP"
+    request = rf.post("/", REMOTE_ADDR="10.0.0.2", HTTP_X_REAL_IP="2001:db8:9:9:1::5")
+    assert client_ip(request) == "2001:db8:9:9::"
+
+
+def test_forgetting_the_sign_in_history_deletes_the_accounts_records_only(client):
+    member = UserFactory(username="13800001111", phone="13800001111")
+    other = UserFactory(username="13800002222", phone="13800002222")
+    for user in (member, other):
+        assert _try(client, user.username, password=PASSWORD).status_code == 302
+        client.logout()
+        _try(client, user.username)
+    # Tries under the number before the account existed are kept under a keyed hash.
+    AccessAttempt.objects.create(
+        username=unknown_key("13800001111"),
+        ip_address="10.0.0.8",
+        user_agent="",
+        http_accept="",
+        path_info="/",
+        get_data="",
+        post_data="",
+        failures_since_start=1,
+    )
+    for name in (account_key(member), account_key(other)):
+        AccessFailureLog.objects.create(
+            username=name, ip_address="10.0.0.1", user_agent="", http_accept="", path_info="/"
+        )
+
+    deleted = forget_sign_in_history(user=member)
+
+    assert deleted == 4  # the access log, the attempt, the keyed-hash attempt, the failure log
+    mine = [member.username, account_key(member), unknown_key("13800001111")]
+    for model in (AccessLog, AccessAttempt, AccessFailureLog):
+        assert not model.objects.filter(username__in=mine).exists()
+    assert AccessLog.objects.filter(username=other.username).exists()
+    assert AccessAttempt.objects.filter(username=account_key(other)).exists()
+    assert AccessFailureLog.objects.filter(username=account_key(other)).exists()
