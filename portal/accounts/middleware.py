@@ -61,17 +61,20 @@ class AccountSecurityMiddleware:
 
     @staticmethod
     def _always_open(request) -> bool:
-        path = request.path_info
+        # The fixed prefixes are paths inside the site (path_info); STATIC_URL and reverse()
+        # are URLs, with the script prefix when the site is served under one (request.path).
         static = settings.STATIC_URL or "/static/"
-        if path.startswith(static) or path.startswith(_ALWAYS_OPEN_PREFIXES):
+        if request.path.startswith(static) or request.path_info.startswith(_ALWAYS_OPEN_PREFIXES):
             return True
-        return path in {reverse(name) for name in _ALWAYS_OPEN_NAMES}
+        return request.path in {reverse(name) for name in _ALWAYS_OPEN_NAMES}
 
     def _idle_expiry(self, request, user):
         session = request.session
         now = int(time.time())
         if STAFF_KEY not in session:
-            # Roles can be granted during a session: decide once, then follow the flag.
+            # A session started before the flag existed: decide once, then follow the flag. A
+            # role granted or removed later ends the session (portal.accounts.signals), so the
+            # next one is decided afresh.
             session[STAFF_KEY] = is_staff_account(user)
         if not session[STAFF_KEY]:
             return None
@@ -99,17 +102,17 @@ class AccountSecurityMiddleware:
                 # The session flag is a hint; the database decides.
                 has_device = has_confirmed_device(user=user)
             if has_device:
-                if request.path_info != reverse("two_factor_verify"):
+                if request.path != reverse("two_factor_verify"):
                     return self._redirect(request, "two_factor_verify", keep_next=True)
                 return None
             if required:
-                if request.path_info != reverse("two_factor_setup"):
+                if request.path != reverse("two_factor_setup"):
                     messages.info(
                         request, _("Your role requires two-factor authentication. Set it up now.")
                     )
                     return self._redirect(request, "two_factor_setup", keep_next=True)
                 return None
-        if user.must_change_password and request.path_info != reverse("password_change"):
+        if user.must_change_password and request.path != reverse("password_change"):
             messages.info(request, _("Choose a password of your own before you continue."))
             return self._redirect(request, "password_change")
         return None

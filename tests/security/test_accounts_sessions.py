@@ -5,13 +5,14 @@ import time
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessLog
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
-from django.urls import reverse
+from django.urls import clear_script_prefix, reverse, set_script_prefix
 from django.utils import timezone
 
 from portal.accounts.middleware import LAST_SEEN_KEY
-from portal.models import AuditEvent, Role
+from portal.models import AuditEvent, Role, RoleAssignment, User
 from tests.factories import UserFactory, make_tree, user_with_role
 
 PASSWORD = "correct-horse-battery"
@@ -160,3 +161,84 @@ def test_the_navigation_links_to_the_security_page(client, tree):
 def test_the_security_page_needs_a_signed_in_user(client):
     response = client.get(reverse("account_security"))
     assert response.status_code == 302 and reverse("login") in response.url
+
+
+def test_recent_sign_ins_leave_out_those_before_the_account_existed(client, tree, settings):
+    # Members sign in with their phone number, and numbers are reassigned: the previous
+    # holder's sign-ins under the same name must not show on the new holder's page.
+    settings.LANGUAGE_CODE = "en"
+    member = user_with_role(Role.MEMBER, tree["a"], username="13800007777", phone="13800007777")
+    earlier = AccessLog.objects.create(
+        username="13800007777",
+        ip_address="10.66.0.1",
+        user_agent="PreviousHolderBrowser/1.0",
+        http_accept="",
+        path_info="/accounts/login/",
+    )
+    AccessLog.objects.filter(pk=earlier.pk).update(
+        attempt_time=member.date_joined - timedelta(days=30)
+    )
+    _sign_in(client, member, ip="10.66.0.2")
+
+    response = client.get(reverse("account_security"))
+
+    assert [row.ip_address for row in response.context["sign_ins"]] == ["10.66.0.2"]
+    html = response.content.decode()
+    assert "10.66.0.1" not in html and "PreviousHolderBrowser" not in html
+
+
+def test_a_role_granted_to_a_signed_in_member_ends_the_session_and_the_next_is_staff(client, tree):
+    member = user_with_role(Role.MEMBER, tree["a"])
+    _sign_in(client, member)
+    assert client.session.get_expiry_age() == django_settings.SESSION_COOKIE_AGE
+
+    RoleAssignment.objects.create(user=member, role=Role.COMMUNITY_WORKER, area=tree["a"])
+
+    response = client.get(reverse("notifications"))
+    assert response.status_code == 302 and reverse("login") in response.url
+    _sign_in(client, member, ip="10.1.0.5")
+    assert client.session.get_expiry_age() == 1800
+
+
+def test_a_role_taken_away_ends_the_session(client, tree):
+    worker = user_with_role(Role.COMMUNITY_WORKER, tree["a"])
+    _sign_in(client, worker)
+    assert client.get(reverse("notifications")).status_code == 200
+
+    RoleAssignment.objects.filter(user=worker).delete()
+
+    response = client.get(reverse("notifications"))
+    assert response.status_code == 302 and reverse("login") in response.url
+
+
+def test_roles_of_an_account_that_never_signed_in_leave_its_epoch_alone(tree):
+    user = user_with_role(Role.COMMUNITY_WORKER, tree["a"])
+    RoleAssignment.objects.create(user=user, role=Role.MEMBER, area=tree["a"])
+    assert User.objects.get(pk=user.pk).session_epoch == 0
+
+
+@pytest.fixture
+def script_prefix():
+    """The site served under /portal/ (SCRIPT_NAME), as behind a proxy with a path prefix."""
+    set_script_prefix("/portal/")
+    yield "/portal"
+    clear_script_prefix()
+
+
+def test_the_gate_recognises_its_own_pages_under_a_script_prefix(client, tree, script_prefix):
+    user = user_with_role(Role.MEMBER, tree["a"], must_change_password=True)
+    client.force_login(user)
+    page = reverse("password_change")
+    assert page.startswith("/portal/")
+    path_info = page.removeprefix(script_prefix)
+
+    # The password page itself opens (it used to redirect to itself for ever).
+    response = client.get(path_info, SCRIPT_NAME=script_prefix)
+    assert response.status_code == 200
+    # Other pages still go to it.
+    response = client.get("/notifications/", SCRIPT_NAME=script_prefix)
+    assert response.status_code == 302 and response.url == page
+    # Signing out is always open.
+    logout = reverse("logout").removeprefix(script_prefix)
+    client.post(logout, SCRIPT_NAME=script_prefix)
+    assert "_auth_user_id" not in client.session
