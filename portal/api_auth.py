@@ -21,6 +21,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from portal.api_clients import authenticate_key
 from portal.api_errors import MissingScope
 from portal.models import PartnerClient
+from portal.ratelimits import by_ip
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -119,7 +120,18 @@ class PartnerRateThrottle(SimpleRateThrottle):
         return super().allow_request(request, view)
 
 
-class Open311AnonThrottle(SimpleRateThrottle):
+class ClientAddressThrottle(SimpleRateThrottle):
+    """Counts per client address as the rest of the site does (``portal.ratelimits.by_ip``:
+    REMOTE_ADDR or the header named by BAODAO_CLIENT_IP_HEADER, IPv6 by its /64).
+
+    DRF's own ``get_ident`` believes a client-sent ``X-Forwarded-For`` when NUM_PROXIES is
+    unset, so a new made-up address in every request would get a fresh budget."""
+
+    def get_ident(self, request) -> str:
+        return by_ip(request)
+
+
+class Open311AnonThrottle(ClientAddressThrottle):
     """Anonymous Open311 submissions: a modest rate per address."""
 
     cache = default_cache
@@ -132,7 +144,7 @@ class Open311AnonThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class Open311AnonReadThrottle(SimpleRateThrottle):
+class Open311AnonReadThrottle(ClientAddressThrottle):
     """Anonymous Open311 reads (services, a request's status by tracking number): a rate per
     address, counted apart from submissions, so tracking numbers cannot be enumerated."""
 
