@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django_otp.oath import TOTP
 
 from portal.demo import DEMO_TOTP_KEY
+from portal.management.commands.seed_demo import refuse_in_production
 
 
 class Command(BaseCommand):
@@ -17,6 +18,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        refuse_in_production()
         key = unhexlify(DEMO_TOTP_KEY)
         generator = TOTP(key, step=30, t0=0, digits=6)
         generator.time = time.time()

@@ -3,13 +3,24 @@ import unicodedata
 from base64 import b32encode
 from binascii import unhexlify
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from evaluation.demo import seed_points_demo
 from evaluation.demo_annual import seed_evaluation_demo
 from evaluation.demo_kpi import seed_kpi_demo
 from portal.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, SITE_URL, seed_demo
 from portal.models import Role
+
+
+def refuse_in_production() -> None:
+    """Demo accounts share one published password and authenticator key: never in production."""
+    if settings.PRODUCTION:
+        raise CommandError(
+            "Refusing to run under production settings (DJANGO_ENV=production): the demo "
+            "accounts, a superuser among them, share a published password and two-factor key. "
+            "Use a development or throw-away demo environment."
+        )
 
 
 def _width(text: str) -> int:
@@ -31,6 +42,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        refuse_in_production()
         started = time.monotonic()
         result = seed_demo()
         points = seed_points_demo()
