@@ -392,6 +392,8 @@ BAODAO_RATE_TRACK_NUMBER = os.environ.get("BAODAO_RATE_TRACK_NUMBER", "5/10m")
 # Password-reset e-mails per client IP and per address asked for.
 BAODAO_RATE_PASSWORD_RESET_IP = os.environ.get("BAODAO_RATE_PASSWORD_RESET_IP", "5/h")
 BAODAO_RATE_PASSWORD_RESET_EMAIL = os.environ.get("BAODAO_RATE_PASSWORD_RESET_EMAIL", "3/h")
+# Wrong passwords re-entered on signed-in forms (password change, turning 2FA off) per account.
+BAODAO_RATE_PASSWORD_RECHECK = os.environ.get("BAODAO_RATE_PASSWORD_RECHECK", "5/h")
 # Wrong passwords on the account-erasure form, per account (portal.views_privacy).
 BAODAO_RATE_ERASURE_PASSWORD = os.environ.get("BAODAO_RATE_ERASURE_PASSWORD", "5/h")
 RATELIMIT_USE_CACHE = "default"

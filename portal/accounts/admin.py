@@ -6,12 +6,18 @@ services. Also narrows what third-party admins show:
   code) to the operator, who could then pass anybody's second factor.
 - django-axes' sign-in logs name accounts by username, which for members is their mobile
   number (portal.admin must not show residents' numbers): the username is masked there.
+- django-axes' failed attempts are read-only: deleting them would lift a lockout without an
+  audit event; the audited *Unlock sign-in* action on users does that.
+
+The account actions need the change permission on users (a view-only operator sees no
+actions), and an operator who is not a superuser can neither change a superuser's account nor
+unlock, sign out or reset its authenticator.
 """
 
 from __future__ import annotations
 
 from axes import admin as axes_admin
-from axes.models import AccessFailureLog, AccessLog
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
@@ -24,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import audit
 from portal.accounts import services
+from portal.errors import PermissionDenied
 from portal.models import PHONE_RE, User, mask_phone, validate_mobile_phone
 
 
@@ -76,34 +83,65 @@ class AccountSecurityAdminMixin:
             return obj.has_two_factor
         return TOTPDevice.objects.filter(user=obj, confirmed=True).exists()
 
-    @admin.action(description=_("Unlock sign-in (lift a lockout after failed passwords)"))
+    def has_change_permission(self, request, obj=None):
+        # A superuser's account is changed by superusers only (its password, e-mail, flags):
+        # otherwise an operator could take over the account that outranks their own.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def _for_each(self, request, queryset, service) -> int:
+        """Run ``service`` for every selected account the operator may manage; say which were
+        refused. Returns how many were done."""
+        done, refused = 0, []
+        for user in queryset:
+            try:
+                service(user=user, by=request.user)
+            except PermissionDenied:
+                refused.append(masked_login(user.username))
+            else:
+                done += 1
+        if refused:
+            self.message_user(
+                request,
+                _("Only a superuser may manage a superuser's account; left unchanged: %(names)s")
+                % {"names": ", ".join(refused)},
+                messages.ERROR,
+            )
+        return done
+
+    @admin.action(
+        description=_("Unlock sign-in (lift a lockout after failed passwords)"),
+        permissions=["change"],
+    )
     def unlock_sign_in(self, request, queryset):
-        for user in queryset:
-            services.unlock_account(user=user, by=request.user)
-        self.message_user(request, _("Sign-in unlocked."), messages.SUCCESS)
+        if self._for_each(request, queryset, services.unlock_account):
+            self.message_user(request, _("Sign-in unlocked."), messages.SUCCESS)
 
-    @admin.action(description=_("Sign out everywhere (end every session)"))
+    @admin.action(description=_("Sign out everywhere (end every session)"), permissions=["change"])
     def sign_out_everywhere(self, request, queryset):
-        count = 0
-        for user in queryset:
-            services.sign_out_everywhere(user=user, by=request.user)
-            count += 1
-        self.message_user(
-            request,
-            ngettext("%(n)d account signed out.", "%(n)d accounts signed out.", count)
-            % {"n": count},
-            messages.SUCCESS,
-        )
+        count = self._for_each(request, queryset, services.sign_out_everywhere)
+        if count:
+            self.message_user(
+                request,
+                ngettext("%(n)d account signed out.", "%(n)d accounts signed out.", count)
+                % {"n": count},
+                messages.SUCCESS,
+            )
 
-    @admin.action(description=_("Reset two-factor authentication (lost phone)"))
+    @admin.action(
+        description=_("Reset two-factor authentication (lost phone)"), permissions=["change"]
+    )
     def reset_two_factor(self, request, queryset):
-        for user in queryset:
-            services.reset_two_factor(user=user, by=request.user)
-        self.message_user(
-            request,
-            _("Two-factor authentication reset: the account sets it up again at its next sign-in."),
-            messages.SUCCESS,
-        )
+        if self._for_each(request, queryset, services.reset_two_factor):
+            self.message_user(
+                request,
+                _(
+                    "Two-factor authentication reset: the account sets it up again at its next "
+                    "sign-in."
+                ),
+                messages.SUCCESS,
+            )
 
     def save_model(self, request, obj, form, change):
         new_phone = form.cleaned_data.get("new_phone") if change else None
@@ -138,12 +176,39 @@ class AccountSecurityAdminMixin:
 
 
 admin.site.unregister(TOTPDevice)
+admin.site.unregister(AccessAttempt)
 admin.site.unregister(AccessLog)
 admin.site.unregister(AccessFailureLog)
 
 
+class ReadOnlyAxesAdmin:
+    """Nothing added, changed or deleted (no delete action either): the records are evidence,
+    and removing failed attempts would lift a lockout unaudited."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(ReadOnlyAxesAdmin, axes_admin.AccessAttemptAdmin):
+    """Failed sign-ins counted against an account key (``user:<id>``) or an address; read-only.
+    The posted form data (which holds the typed login, maybe a phone number) is not shown."""
+
+    actions = ()
+    fieldsets = (
+        (None, {"fields": ("username", "path_info", "failures_since_start", "attempt_time")}),
+        (_("Meta Data"), {"fields": ("user_agent", "ip_address", "http_accept")}),
+    )
+
+
 @admin.register(AccessLog)
-class AccessLogAdmin(axes_admin.AccessLogAdmin):
+class AccessLogAdmin(ReadOnlyAxesAdmin, axes_admin.AccessLogAdmin):
     """Successful sign-ins; read-only, usernames masked when they are phone numbers."""
 
     list_display = ("attempt_time", "logout_time", "ip_address", "login", "user_agent")
@@ -159,9 +224,3 @@ class AccessLogAdmin(axes_admin.AccessLogAdmin):
         if obj is not None:
             obj.username = masked_login(obj.username)
         return obj
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -15,10 +15,12 @@ NON_STAFF_ROLES = frozenset({Role.MEMBER, Role.UNIT_ADMIN, Role.PARTNER})
 
 
 def requires_two_factor(user) -> bool:
-    """Must ``user`` sign in with a second factor (superusers and the roles above)?"""
+    """Must ``user`` sign in with a second factor (operators of the admin site, superusers and
+    the roles above)? Admin operators can reset officials' passwords and authenticators, so a
+    stolen operator password alone must not be enough either."""
     if user is None or not user.is_authenticated:
         return False
-    if user.is_superuser:
+    if user.is_staff or user.is_superuser:
         return True
     return any(has_role(user, role) for role in TWO_FACTOR_ROLES)
 

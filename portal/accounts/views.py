@@ -3,6 +3,7 @@ verification and removal, and signing out everywhere. Thin: the writes are in se
 
 from __future__ import annotations
 
+import math
 from base64 import b32encode
 
 import segno
@@ -18,12 +19,13 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import get_usage
 
 from portal.accounts import selectors, services
 from portal.accounts.forms import DisableTwoFactorForm, TokenForm
 from portal.accounts.policy import requires_two_factor
 from portal.errors import DomainError
-from portal.ratelimits import Limit, by_ip, by_posted, rate_limited
+from portal.ratelimits import Limit, by_ip, by_posted, rate_limited, seconds_to_wait
 
 
 def _next_url(request, default: str) -> str:
@@ -51,12 +53,71 @@ def security(request):
     )
 
 
+# Wrong passwords typed into the forms that ask for it again (password change, turning
+# two-factor off) count per account: a stolen session must not become unlimited guessing
+# (django-axes counts only sign-ins). At the limit every such form answers 429 until it passes.
+PASSWORD_RECHECK_LIMIT = Limit(
+    "password_recheck", "BAODAO_RATE_PASSWORD_RECHECK", lambda request: str(request.user.pk)
+)
+
+
+def _password_recheck_wait(request) -> int | None:
+    """Seconds to wait when the account's wrong re-entries have used up the limit (not
+    counting this request)."""
+    limit = PASSWORD_RECHECK_LIMIT
+    usage = get_usage(
+        request,
+        group=f"baodao.{limit.name}",
+        key=lambda _group, _request: limit.key(request),
+        rate=getattr(settings, limit.rate_setting),
+        increment=False,
+    )
+    if usage is not None and usage["count"] >= usage["limit"]:
+        return max(usage["time_left"], 1)
+    return None
+
+
+def _count_wrong_password(request) -> int | None:
+    """Count a wrong re-entered password; the seconds to wait if that went over the limit."""
+    return seconds_to_wait(request, (PASSWORD_RECHECK_LIMIT,))
+
+
+def _too_many_wrong_passwords(request, retry_after: int):
+    minutes = max(1, math.ceil(retry_after / 60))
+    message = _("Too many wrong passwords. Please wait %(minutes)s minutes and try again.") % {
+        "minutes": minutes
+    }
+    response = render(
+        request,
+        "portal/too_many_requests.html",
+        {"message": message, "minutes": minutes},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's change form; the current session stays, the others end (the session hash
-    follows the password), and a forced change is cleared."""
+    follows the password), and a forced change is cleared. Wrong current passwords are
+    rate-limited per account."""
 
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("account_security")
+
+    def post(self, request, *args, **kwargs):
+        wait = _password_recheck_wait(request)
+        if wait is not None:
+            return _too_many_wrong_passwords(request, wait)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.has_error("old_password", "password_incorrect"):
+            wait = _count_wrong_password(self.request)
+            if wait is not None:
+                return _too_many_wrong_passwords(self.request, wait)
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -122,6 +183,7 @@ def two_factor_setup(request):
         return redirect("account_security")
     form = TokenForm(request.POST or None)
     status = 200
+    device = None
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -134,7 +196,11 @@ def two_factor_setup(request):
                 messages.success(request, _("Two-factor authentication is on."))
                 return redirect(_next_url(request, reverse("account_security")))
         status = 400
-    device = services.pending_totp_device(user=user)
+        # The same secret again after a wrong code (the app already has it).
+        device = services.pending_totp_device(user=user, session=request.session)
+    else:
+        # Every visit shows a new secret, for this session only.
+        device = services.start_totp_setup(user=user, session=request.session)
     secret = b32encode(device.bin_key).decode("ascii")
     return render(
         request,
@@ -199,10 +265,17 @@ def two_factor_disable(request):
     form = DisableTwoFactorForm(request.POST or None)
     status = 200
     if request.method == "POST":
+        wait = _password_recheck_wait(request)
+        if wait is not None:
+            return _too_many_wrong_passwords(request, wait)
         if form.is_valid():
             try:
                 services.disable_two_factor(user=user, password=form.cleaned_data["password"])
             except DomainError as exc:
+                if exc.code == "wrong_password":
+                    wait = _count_wrong_password(request)
+                    if wait is not None:
+                        return _too_many_wrong_passwords(request, wait)
                 form.add_error("password" if exc.field == "password" else None, exc.message)
             else:
                 messages.success(request, _("Two-factor authentication is off."))

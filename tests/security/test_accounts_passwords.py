@@ -2,6 +2,7 @@
 a one-time link that expires after 30 minutes."""
 
 import re
+import uuid
 from datetime import datetime, timedelta
 from unittest import mock
 
@@ -240,3 +241,64 @@ def test_htmx_requests_of_a_flagged_user_are_redirected_by_htmx(client, person):
     client.force_login(person)
     response = client.get(reverse("notifications"), HTTP_HX_REQUEST="true")
     assert response["HX-Redirect"] == reverse("password_change")
+
+
+def test_a_password_reset_lifts_the_sign_in_lockout(client, person):
+    person.email = "zw@example.org"
+    person.save()
+    for n in range(5):
+        client.post(
+            reverse("login"),
+            {"username": "zhangwei", "password": "wrong-password"},
+            REMOTE_ADDR=f"10.7.0.{n}",
+        )
+    locked = client.post(
+        reverse("login"), {"username": "zhangwei", "password": PASSWORD}, REMOTE_ADDR="10.7.1.1"
+    )
+    assert locked.status_code == 429
+
+    link = _reset_link(client, "zw@example.org")
+    form_url = client.get(link, follow=True).redirect_chain[-1][0]
+    response = client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302
+
+    signed_in = client.__class__().post(
+        reverse("login"), {"username": "zhangwei", "password": NEW_PASSWORD}, REMOTE_ADDR="10.7.1.2"
+    )
+    assert signed_in.status_code == 302
+    event = AuditEvent.objects.get(action="account.password_reset")
+    assert event.data["lockout_cleared"] >= 1
+
+
+def test_wrong_current_passwords_on_the_change_form_are_limited_per_account(
+    client, person, settings
+):
+    settings.RATELIMIT_ENABLE = True
+    settings.BAODAO_RATE_PASSWORD_RECHECK = "2/h"
+    settings.RATELIMIT_CACHE_PREFIX = f"test-{uuid.uuid4().hex}:"
+    client.force_login(person)
+    change = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    for guess in ("guess-one", "guess-two"):
+        response = client.post(reverse("password_change"), {"old_password": guess, **change})
+        assert response.status_code == 200
+    # Over the limit even the right current password waits: guessing learns nothing more.
+    response = client.post(reverse("password_change"), {"old_password": PASSWORD, **change})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    person.refresh_from_db()
+    assert person.check_password(PASSWORD)
+
+
+def test_the_password_recheck_limit_counts_only_wrong_passwords(client, person, settings):
+    settings.RATELIMIT_ENABLE = True
+    settings.BAODAO_RATE_PASSWORD_RECHECK = "1/h"
+    settings.RATELIMIT_CACHE_PREFIX = f"test-{uuid.uuid4().hex}:"
+    client.force_login(person)
+    weak = {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"}
+    assert client.post(reverse("password_change"), weak).status_code == 200
+    assert client.post(reverse("password_change"), weak).status_code == 200
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302

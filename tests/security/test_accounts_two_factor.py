@@ -2,11 +2,14 @@
 auditors and superusers (the admin site included), optional for everyone else; set-up with a
 QR code, verification after the password, wrong codes throttled, removal with the password."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.accounts.policy import requires_two_factor
 from portal.models import AuditEvent, Role
 from tests.factories import UserFactory, make_tree, user_with_role
 from tests.two_factor import current_code, give_device, verify_client_session
@@ -187,3 +190,79 @@ def test_test_clients_of_required_users_are_verified_unless_marked_real_2fa(clie
     user = user_with_role(Role.AUDITOR, tree["city"])
     client.force_login(user)
     assert client.get(reverse("audit_log")).status_code == 302
+
+
+def test_an_admin_operator_must_set_up_two_factor_before_the_admin(client):
+    operator = UserFactory(is_staff=True)
+    assert requires_two_factor(operator)
+    _sign_in(client, operator)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("two_factor_setup"))
+
+
+def test_each_set_up_visit_shows_a_new_key_only_that_session_can_confirm(client, tree):
+    worker = user_with_role(Role.COMMUNITY_WORKER, tree["a"])
+    _sign_in(client, worker)
+    other = client.__class__()
+    _sign_in(other, worker)
+
+    first = client.get(reverse("two_factor_setup")).context["secret_groups"]
+    again = client.get(reverse("two_factor_setup")).context["secret_groups"]
+    theirs = other.get(reverse("two_factor_setup")).context["secret_groups"]
+    assert len({"".join(first), "".join(again), "".join(theirs)}) == 3
+    # Only the latest visit's key is waiting, and it belongs to the other session.
+    (pending,) = TOTPDevice.objects.filter(user=worker, confirmed=False)
+    assert "".join(theirs) in pending.config_url
+
+    response = client.post(reverse("two_factor_setup"), {"token": current_code(pending)})
+    assert response.status_code == 400
+    assert not TOTPDevice.objects.filter(user=worker, confirmed=True).exists()
+
+
+def test_confirming_two_factor_signs_out_the_other_sessions_and_renews_this_one(client, tree):
+    worker = user_with_role(Role.COMMUNITY_WORKER, tree["a"])
+    other = client.__class__()
+    _sign_in(other, worker)
+    assert other.get(reverse("notifications")).status_code == 200
+    _sign_in(client, worker)
+    client.get(reverse("two_factor_setup"))
+    key_before = client.session.session_key
+    device = TOTPDevice.objects.get(user=worker, confirmed=False)
+
+    response = client.post(reverse("two_factor_setup"), {"token": current_code(device)})
+    assert response.status_code == 302
+    assert client.session.session_key != key_before
+    assert client.get(reverse("notifications")).status_code == 200
+    response = other.get(reverse("notifications"))
+    assert response.status_code == 302 and reverse("login") in response.url
+
+
+def test_the_session_key_changes_when_the_second_factor_is_verified(client, tree):
+    user = user_with_role(Role.AUDITOR, tree["city"])
+    device = give_device(user)
+    _sign_in(client, user)
+    key_before = client.session.session_key
+    response = client.post(reverse("two_factor_verify"), {"token": current_code(device)})
+    assert response.status_code == 302
+    assert client.session.session_key != key_before
+    assert client.get(reverse("audit_log")).status_code == 200
+
+
+def test_wrong_passwords_to_turn_two_factor_off_are_limited_per_account(client, tree, settings):
+    settings.RATELIMIT_ENABLE = True
+    settings.BAODAO_RATE_PASSWORD_RECHECK = "2/h"
+    settings.RATELIMIT_CACHE_PREFIX = f"test-{uuid.uuid4().hex}:"
+    worker = user_with_role(Role.COMMUNITY_WORKER, tree["a"])
+    device = give_device(worker)
+    _sign_in(client, worker)
+    client.post(reverse("two_factor_verify"), {"token": current_code(device)})
+
+    for _attempt in range(2):
+        response = client.post(reverse("two_factor_disable"), {"password": "guess-again"})
+        assert response.status_code == 400
+    # Over the limit even the right password waits: guessing learns nothing more.
+    response = client.post(reverse("two_factor_disable"), {"password": PASSWORD})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert TOTPDevice.objects.filter(user=worker).exists()

@@ -212,3 +212,136 @@ def test_the_auditor_cannot_open_the_admin(client):
     client.force_login(user_with_role(Role.AUDITOR, tree["city"]))
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+# -- account actions: who may run them, on whom ---------------------------------------------
+
+
+def _operator(client, *perms: str, superuser: bool = False):
+    """A staff operator holding the given ``portal`` user permissions (2FA passed)."""
+    from django.contrib.auth.models import Permission
+
+    operator = UserFactory(is_staff=True, is_superuser=superuser)
+    operator.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="portal", codename__in=perms)
+    )
+    client.force_login(operator)
+    return operator
+
+
+ACCOUNT_ACTIONS = ("unlock_sign_in", "sign_out_everywhere", "reset_two_factor")
+ACTION_EVENTS = {
+    "unlock_sign_in": "account.unlocked",
+    "sign_out_everywhere": "account.signed_out_everywhere",
+    "reset_two_factor": "account.2fa_reset",
+}
+
+
+def test_a_view_only_operator_is_offered_no_account_actions_and_cannot_run_them(client):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.two_factor import give_device
+
+    _operator(client, "view_user")
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    give_device(boss)
+    changelist = reverse("admin:portal_user_changelist")
+    response = client.get(changelist)
+    assert response.status_code == 200
+    action_form = response.context.get("action_form")
+    offered = (
+        {name for name, _label in action_form.fields["action"].choices} if action_form else set()
+    )
+    assert not offered & set(ACCOUNT_ACTIONS)
+
+    for action in ACCOUNT_ACTIONS:
+        client.post(changelist, {"action": action, "_selected_action": [boss.pk]})
+    assert TOTPDevice.objects.filter(user=boss).exists()
+    assert not AuditEvent.objects.filter(action__in=ACTION_EVENTS.values()).exists()
+
+
+@pytest.mark.parametrize("action", ACCOUNT_ACTIONS)
+def test_an_operator_who_is_not_a_superuser_cannot_act_on_a_superuser(client, settings, action):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.two_factor import give_device
+
+    settings.LANGUAGE_CODE = "en"
+    _operator(client, "view_user", "change_user")
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    clerk = UserFactory()
+    give_device(boss)
+    response = client.post(
+        reverse("admin:portal_user_changelist"),
+        {"action": action, "_selected_action": [boss.pk, clerk.pk]},
+        follow=True,
+    )
+    assert "Only a superuser may manage a superuser" in response.content.decode()
+    event = ACTION_EVENTS[action]
+    assert not AuditEvent.objects.filter(action=event, object_id=str(boss.pk)).exists()
+    assert AuditEvent.objects.filter(action=event, object_id=str(clerk.pk)).exists()
+    assert TOTPDevice.objects.filter(user=boss).exists()
+
+
+def test_a_superuser_runs_the_account_actions_on_another_superuser(client):
+    _operator(client, superuser=True)
+    other = UserFactory(is_staff=True, is_superuser=True)
+    client.post(
+        reverse("admin:portal_user_changelist"),
+        {"action": "sign_out_everywhere", "_selected_action": [other.pk]},
+    )
+    assert AuditEvent.objects.filter(
+        action="account.signed_out_everywhere", object_id=str(other.pk)
+    ).exists()
+
+
+def test_an_operator_who_is_not_a_superuser_cannot_change_a_superusers_account(client):
+    _operator(client, "view_user", "change_user")
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    password_url = reverse("admin:auth_user_password_change", args=[boss.pk])
+    new = "Lantern-river-7-orbit"
+    response = client.post(
+        password_url, {"password1": new, "password2": new, "usable_password": "true"}
+    )
+    assert response.status_code == 403
+    change_url = reverse("admin:portal_user_change", args=[boss.pk])
+    client.post(change_url, {"username": boss.username, "email": "taken@example.org"})
+    boss.refresh_from_db()
+    assert not boss.check_password(new)
+    assert boss.email != "taken@example.org"
+
+
+def test_failed_sign_in_attempts_are_read_only_in_the_admin(sysadmin_client):
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    attempt = AccessAttempt.objects.create(
+        username="user:1",
+        ip_address="10.3.0.2",
+        user_agent="test",
+        http_accept="*/*",
+        path_info="/accounts/login/",
+        get_data="",
+        post_data="username=13911112222",
+        failures_since_start=5,
+    )
+    model_admin = admin.site._registry[AccessAttempt]
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    response = sysadmin_client.get(changelist)
+    assert response.status_code == 200
+    request = response.wsgi_request
+    assert not model_admin.has_delete_permission(request, attempt)
+    assert not model_admin.has_change_permission(request, attempt)
+    assert not model_admin.get_actions(request)
+
+    sysadmin_client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"}
+    )
+    sysadmin_client.post(
+        reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"}
+    )
+    assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
+    page = sysadmin_client.get(reverse("admin:axes_accessattempt_change", args=[attempt.pk]))
+    assert "13911112222" not in page.content.decode()
+    for model in (AccessLog, AccessFailureLog):
+        registered = admin.site._registry.get(model)
+        assert registered is None or not registered.has_delete_permission(request)
