@@ -4,19 +4,22 @@ Each tamper goes around the model's append-only guards the way an operator with 
 access would (the plain ``QuerySet`` methods, not ``AppendOnlyQuerySet``'s refusals), then runs
 the command as ``manage.py`` does: a broken chain must end the process with a non-zero status
 and name the first bad sequence number. tests/portal/test_audit.py covers the same ground
-through ``call_command`` and raw SQL; this file pins the exit status and the reordering cases.
+through ``call_command`` and raw SQL; this file pins the exit status and the reordering cases,
+and the forged archive records that would otherwise hide deleted events (portal.retention).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core.management import load_command_class
 from django.db import connections, models
+from django.utils import timezone
 
-from portal import audit
-from portal.models import AuditEvent, AuditHead
+from portal import audit, retention
+from portal.models import AuditArchive, AuditEvent, AuditHead
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +172,86 @@ def test_a_reordered_chain_whose_hashes_were_recomputed_still_fails_at_the_head_
 
     assert status != 0
     assert "#3 " in output and "previous-hash link" in output
+
+
+# --- forged archive records ------------------------------------------------------------------
+
+
+@pytest.fixture
+def archive_dir(settings, tmp_path):
+    settings.BAODAO_ARCHIVE_DIR = tmp_path / "archive"
+    return settings.BAODAO_ARCHIVE_DIR
+
+
+def _forge_archive(last_seq: int, archive_dir) -> None:
+    """Delete #1..#last_seq and record them as archived, as someone with database and file
+    access could: the hashes at both ends were readable before, and the file even holds the
+    real events with its real checksum, so only the missing audit.archived event tells."""
+    name = f"audit-{1:012d}-{last_seq:012d}.jsonl.gz"
+    sha256 = retention._write_jsonl_gz(
+        archive_dir / name, retention._audit_lines(1, last_seq, audit.GENESIS_HASH)
+    )
+    last_hash = _events(seq=last_seq).values_list("hash", flat=True).get()
+    doomed = _events(seq__lte=last_seq)
+    assert doomed._raw_delete(doomed.db) == last_seq
+    AuditArchive.objects.create(
+        first_seq=1,
+        last_seq=last_seq,
+        first_prev_hash=audit.GENESIS_HASH,
+        last_hash=last_hash,
+        count=last_seq,
+        file_name=name,
+        file_sha256=sha256,
+        cutoff=timezone.now(),
+    )
+
+
+def test_a_forged_archive_record_hiding_the_first_events_fails(chain, capsys, archive_dir):
+    _forge_archive(3, archive_dir)
+    # Without the archive check the rest of the chain would pass: it starts at #3's hash.
+    assert audit.verify_chain() == (EVENTS - 3, None)
+
+    status, output = _verify(capsys)
+
+    assert status != 0
+    assert "(#1-#3): no audit.archived event in the audit chain records this archive" in output
+
+
+def test_a_forged_archive_record_hiding_the_whole_log_fails(chain, capsys, archive_dir):
+    _forge_archive(EVENTS, archive_dir)
+    assert AuditEvent.objects.count() == 0
+    assert audit.verify_chain() == (0, None)  # the head agrees with the forged record
+
+    status, output = _verify(capsys)
+
+    assert status != 0
+    assert f"(#1-#{EVENTS}): no audit.archived event" in output
+
+
+def test_a_legitimate_archive_run_passes_with_exit_status_zero(tree, worker, capsys, archive_dir):
+    with mock.patch("portal.audit.timezone.now", return_value=timezone.now() - timedelta(300)):
+        for i in range(3):
+            audit.record(action=f"test.step{i}", actor=worker, area=tree["a"])
+    assert retention.archive_audit_events() == 3
+
+    status, output = _verify(capsys)
+
+    assert status == 0
+    assert "1 event(s) verified after 3 archived event(s)" in output
+    assert "Audit archives intact: 1 file(s) checked." in output
+
+
+def test_an_archive_record_edited_away_from_its_audit_archived_event_fails(
+    tree, worker, capsys, archive_dir
+):
+    with mock.patch("portal.audit.timezone.now", return_value=timezone.now() - timedelta(300)):
+        for i in range(3):
+            audit.record(action=f"test.step{i}", actor=worker, area=tree["a"])
+    retention.archive_audit_events()
+    # A file swapped for another one, its new checksum written into the record.
+    _update(AuditArchive.objects.all(), file_sha256="f" * 64)
+
+    status, output = _verify(capsys)
+
+    assert status != 0
+    assert "differs from its audit.archived event #4 (file_sha256)" in output
