@@ -43,6 +43,7 @@ COPY locale ./locale
 # in the image (no database is contacted). Real secrets come from the environment at run time.
 RUN export DJANGO_ALLOWED_HOSTS=localhost \
         DATABASE_URL=postgres://build@localhost/build \
+        REDIS_URL=redis://localhost:6379/0 \
         BAODAO_VAR_DIR=/tmp/build-var \
         DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
         BAODAO_LOOKUP_HASH_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(48))')" \

@@ -9,7 +9,8 @@ Environment variables (all optional in development):
   DJANGO_ALLOWED_HOSTS  comma-separated host names; required in production
   DATABASE_URL          e.g. postgres://user@host:5432/db; default SQLite in var/; required
                         in production, and PostgreSQL
-  REDIS_URL             cache (and Celery broker unless CELERY_BROKER_URL is set)
+  REDIS_URL             cache (and Celery broker unless CELERY_BROKER_URL is set); required
+                        in production
   CELERY_BROKER_URL     Celery broker; without one (and without REDIS_URL) an embedded
                         broker in var/celery serves `make run`
   CELERY_TASK_ALWAYS_EAGER  "1" runs tasks in the calling process (tests)
@@ -251,6 +252,13 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "baodao@localhost")
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if PRODUCTION and not REDIS_URL:
+    # An in-process cache would give every worker process its own rate-limit and throttle
+    # counts, multiplying each limit by the number of processes.
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DJANGO_ENV=production (redis://host:6379/0): rate limits "
+        "and API throttles are counted in the cache, which all processes must share."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

@@ -1,5 +1,6 @@
 """Production settings (DJANGO_ENV=production): Django's deployment checks pass, DEBUG cannot be
-switched on, and the site refuses to start without each secret, naming the missing variable.
+switched on, and the site refuses to start without each secret (or the shared cache), naming
+the missing variable.
 
 Each test runs Django in a subprocess with a clean environment, because settings are read once
 per process.
@@ -24,6 +25,8 @@ SECRETS = (
     "DATABASE_URL",
     "BAODAO_FIELD_ENCRYPTION_KEYS",
     "BAODAO_LOOKUP_HASH_KEY",
+    # Not a secret, but required: rate limits and throttles must be shared by all processes.
+    "REDIS_URL",
 )
 
 
