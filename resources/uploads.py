@@ -3,8 +3,9 @@
 What a file is gets decided from its bytes (``filetype`` sniffing, then the decoder), never from
 its name or the browser's content type. Images are decoded by Pillow within a pixel cap and
 encoded again as JPEG (or PNG when they have transparency), which drops EXIF, GPS and any bytes
-smuggled around the pixels. PDFs must start with ``%PDF-`` and may not carry JavaScript,
-launch actions or embedded files; compressed streams are inflated (within a cap) for that check.
+smuggled around the pixels. PDFs must start with ``%PDF-``, may not be encrypted, may use only
+Flate and image-codec stream filters, and may not carry JavaScript, actions, forms or embedded
+files; Flate streams are inflated (within a cap) for that check (``resources.upload_pdf``).
 The original file name is kept only as a cleaned display name; storage paths are random.
 """
 
@@ -14,7 +15,6 @@ import hashlib
 import re
 import unicodedata
 import warnings
-import zlib
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -25,6 +25,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from resources.upload_pdf import check_pdf
+
 IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 PDF = "application/pdf"
 ALLOWED_TYPES = (*IMAGE_TYPES, PDF)
@@ -32,20 +34,6 @@ ALLOWED_TYPES = (*IMAGE_TYPES, PDF)
 STORED_TYPES = {"image/jpeg": "jpg", "image/png": "png", PDF: "pdf"}
 DISPLAY_NAME_MAX = 100
 JPEG_QUALITY = 85
-
-# PDF names that run code, act on the reader's machine or carry other files.
-_PDF_FORBIDDEN = {
-    b"JS",
-    b"JavaScript",
-    b"Launch",
-    b"EmbeddedFile",
-    b"EmbeddedFiles",
-    b"RichMedia",
-    b"XFA",
-}
-_PDF_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]+)")
-_PDF_STREAM = re.compile(rb"stream\r?\n")
-_PDF_INFLATE_CAP = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -119,7 +107,7 @@ def clean_upload(upload) -> CleanUpload:
     if mime in IMAGE_TYPES:
         content, mime = _reencode_image(content, IMAGE_TYPES[mime], shown)
     elif mime == PDF:
-        _check_pdf(content, shown)
+        check_pdf(content, shown)
     else:
         raise ValidationError(
             _("“%(name)s” is not a JPEG, PNG or WebP photo or a PDF document.") % {"name": shown},
@@ -166,52 +154,3 @@ def _reencode_image(content: bytes, fmt: str, shown: str) -> tuple[bytes, str]:
         return out.getvalue(), "image/png"
     image.convert("RGB").save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     return out.getvalue(), "image/jpeg"
-
-
-def _pdf_names(data: bytes) -> set[bytes]:
-    """The names in ``data``, with ``#xx`` escapes decoded (``/J#53`` is ``/JS``)."""
-    names = set()
-    for match in _PDF_NAME.finditer(data):
-        raw = match.group(1)
-        names.add(re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw))
-    return names
-
-
-def _inflated_streams(content: bytes):
-    """Each stream of the PDF inflated when it is Flate-compressed (object streams included),
-    so that names hidden in compressed objects are checked too; refuses past a total cap."""
-    total = 0
-    for match in _PDF_STREAM.finditer(content):
-        start = match.end()
-        end = content.find(b"endstream", start)
-        if end == -1:
-            end = len(content)
-        inflater = zlib.decompressobj()
-        try:
-            data = inflater.decompress(content[start:end], _PDF_INFLATE_CAP - total + 1)
-        except zlib.error:
-            continue  # not Flate (images, other filters): nothing readable to check
-        total += len(data)
-        if total > _PDF_INFLATE_CAP:
-            raise OverflowError
-        yield data
-
-
-def _check_pdf(content: bytes, shown: str) -> None:
-    if not content.startswith(b"%PDF-"):
-        raise ValidationError(
-            _("“%(name)s” is not a valid PDF document.") % {"name": shown}, code="pdf"
-        )
-    refused = ValidationError(
-        _("“%(name)s” contains scripts or embedded files; please send a plain PDF or a photo.")
-        % {"name": shown},
-        code="pdf_active",
-    )
-    if _pdf_names(content) & _PDF_FORBIDDEN:
-        raise refused
-    try:
-        for data in _inflated_streams(content):
-            if _pdf_names(data) & _PDF_FORBIDDEN:
-                raise refused
-    except OverflowError:
-        raise refused from None

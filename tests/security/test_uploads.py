@@ -2,6 +2,7 @@
 active PDFs refused, random storage names, escaped display names, nothing half-written, and
 files served only by the scoped view with safe headers."""
 
+import base64
 import re
 import zlib
 from io import BytesIO
@@ -9,7 +10,7 @@ from io import BytesIO
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageFile
 
 from portal.models import AuditEvent, Role
 from resources.models import Need, NeedAttachment
@@ -65,6 +66,37 @@ MINIMAL_PDF = (
 
 def pdf_with(body: bytes) -> bytes:
     return MINIMAL_PDF.replace(b"%%EOF", body + b"\n%%EOF")
+
+
+def stream_object(number: int, dictionary: bytes, data: bytes) -> bytes:
+    return b"%d 0 obj\n<< %s /Length %d >>\nstream\n%s\nendstream\nendobj" % (
+        number,
+        dictionary,
+        len(data),
+        data,
+    )
+
+
+# Object 4, an action run when the document opens, as stored in an object stream.
+HIDDEN_SCRIPT = b"4 0 << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>"
+
+
+def object_stream(filters: bytes, data: bytes) -> bytes:
+    return pdf_with(stream_object(3, b"/Type /ObjStm /N 1 /First 4 " + filters, data))
+
+
+def png_predicted(data: bytes, columns: int, tag: int) -> bytes:
+    """``data`` encoded with a PNG predictor (1 Sub, 2 Up), one byte a pixel."""
+    out, previous = b"", bytes(columns)
+    for start in range(0, len(data), columns):
+        row = data[start : start + columns].ljust(columns, b" ")
+        if tag == 1:
+            coded = bytes((row[i] - (row[i - 1] if i else 0)) & 0xFF for i in range(columns))
+        else:
+            coded = bytes((row[i] - previous[i]) & 0xFF for i in range(columns))
+        out += bytes([tag]) + coded
+        previous = row
+    return out
 
 
 # --- the checks themselves -------------------------------------------------------------------
@@ -143,7 +175,7 @@ def test_a_broken_image_is_refused(db):
 
 
 def test_a_decompression_bomb_is_refused_before_decoding(db):
-    # 8000 × 8000 = 64 million pixels (over the 40 million cap) in a file of a few kilobytes.
+    # 8000 × 8000 = 64 million pixels (over the 24 million cap) in a file of a few kilobytes.
     bomb = image_bytes("PNG", size=(8000, 8000), mode="1")
     assert len(bomb) < 100_000
 
@@ -151,6 +183,22 @@ def test_a_decompression_bomb_is_refused_before_decoding(db):
         clean_upload(upload("bomb.png", bomb, "image/png"))
 
     assert caught.value.code == "pixels"
+
+
+def test_by_default_a_30_megapixel_image_is_refused_without_decoding_it(db, monkeypatch):
+    # 6000 × 5000: under the former 40 million cap, over the default of 24 million.
+    large = image_bytes("PNG", size=(6000, 5000), mode="1")
+
+    def decoded(self):
+        raise AssertionError("the pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoded)
+
+    with pytest.raises(Exception) as caught:
+        clean_upload(upload("large.png", large, "image/png"))
+
+    assert caught.value.code == "pixels"
+    assert "at most 24 million" in caught.value.message
 
 
 def test_the_pixel_cap_is_a_setting(db, settings):
@@ -180,6 +228,16 @@ def test_a_plain_pdf_is_kept_as_it_is(db):
         b"3 0 obj\n<< /Type /ObjStm /Filter /FlateDecode >>\nstream\n"
         + zlib.compress(b"<< /S /JavaScript /JS (app.alert(1)) >>")
         + b"\nendstream\nendobj",
+        # A web address opened with the document, without any script.
+        b"3 0 obj\n<< /OpenAction << /S /URI /URI (https://evil.example/) >> >>\nendobj",
+        b"3 0 obj\n<< /S /JavaScript /#4A#53 (app.alert(1)) >>\nendobj",
+        b"3 0 obj\n<< /AA << /O 4 0 R >> >>\nendobj",
+        b"3 0 obj\n<< /AcroForm << /Fields [] >> >>\nendobj",
+        b"3 0 obj\n<< /S /SubmitForm /F (https://evil.example/) >>\nendobj",
+        b"3 0 obj\n<< /S /GoToR /F (other.pdf) /D [0 /Fit] >>\nendobj",
+        # An embedded file stream need not say /Type /EmbeddedFile; the annotation shows it.
+        b"3 0 obj\n<< /Subtype /FileAttachment /FS << /EF << /F 4 0 R >> >> >>\nendobj",
+        b"3 0 obj\n<< /JS\x00(app.alert(1)) >>\nendobj",  # NUL is white space in a PDF
     ],
 )
 def test_pdfs_with_scripts_actions_or_embedded_files_are_refused(db, body):
@@ -187,6 +245,101 @@ def test_pdfs_with_scripts_actions_or_embedded_files_are_refused(db, body):
         clean_upload(upload("x.pdf", pdf_with(body), "application/pdf"))
 
     assert caught.value.code == "pdf_active"
+
+
+def test_names_in_a_flate_object_stream_behind_a_png_predictor_are_found(db):
+    parms = b"/Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 8 >>"
+    hidden = zlib.compress(png_predicted(HIDDEN_SCRIPT, 8, tag=1))
+    assert b"JS" not in zlib.decompress(hidden)
+
+    with pytest.raises(Exception) as caught:
+        clean_upload(upload("x.pdf", object_stream(parms, hidden), "application/pdf"))
+
+    assert caught.value.code == "pdf_active"
+
+
+HEX_SCRIPT = HIDDEN_SCRIPT.hex().encode() + b">"
+
+
+@pytest.mark.parametrize(
+    "pdf",
+    [
+        object_stream(b"/Filter /ASCIIHexDecode", HEX_SCRIPT),
+        object_stream(
+            b"/Filter [/ASCII85Decode /FlateDecode]",
+            base64.a85encode(zlib.compress(HIDDEN_SCRIPT)) + b"~>",
+        ),
+        object_stream(b"/Filter /ASCIIHex#44ecode", HEX_SCRIPT),
+        object_stream(b"/Filter /AHx", HEX_SCRIPT),
+        object_stream(b"/Filter /A85", HEX_SCRIPT),
+        object_stream(b"/Filter /LZW", HEX_SCRIPT),
+        object_stream(b"/Filter /RL", HEX_SCRIPT),
+        object_stream(b"/Filter /Fl", zlib.compress(HEX_SCRIPT)),
+        object_stream(b"/Filter [/FlateDecode /LZWDecode]", zlib.compress(HEX_SCRIPT)),
+        object_stream(b"/Filter /Crypt", HEX_SCRIPT),
+        object_stream(b"/Filter 9 0 R", HEX_SCRIPT),  # the filter kept in another object
+        object_stream(b"/F /AHx", HEX_SCRIPT),  # some readers take /F for /Filter
+        object_stream(b"/Filter /FlateDecode /DP << /Predictor 12 >>", zlib.compress(HEX_SCRIPT)),
+        # An image codec on an object stream: its decoded pixels would be read as objects.
+        object_stream(b"/Subtype /Image /Filter /CCITTFaxDecode", HEX_SCRIPT),
+        object_stream(b"/Filter /DCT", HEX_SCRIPT),
+    ],
+)
+def test_pdf_streams_with_filters_other_than_flate_and_image_codecs_are_refused(db, pdf):
+    with pytest.raises(Exception) as caught:
+        clean_upload(upload("x.pdf", pdf, "application/pdf"))
+
+    assert caught.value.code == "pdf_unchecked"
+    assert "cannot be checked; please send a plain PDF or a photo." in caught.value.message
+
+
+def test_an_encrypted_pdf_is_refused(db):
+    encrypted = pdf_with(
+        b"5 0 obj\n<< /Filter /Standard /V 2 /R 3 /Length 128 /P -4 /O <00> /U <00> >>\nendobj\n"
+        + stream_object(3, b"/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode", bytes(range(64)))
+        + b"\ntrailer\n<< /Root 1 0 R /Encrypt 5 0 R >>"
+    )
+
+    with pytest.raises(Exception) as caught:
+        clean_upload(upload("x.pdf", encrypted, "application/pdf"))
+
+    assert caught.value.code == "pdf_unchecked"
+
+
+def test_a_pdf_whose_flate_stream_does_not_inflate_is_refused(db):
+    broken = object_stream(b"/Filter /FlateDecode", b"not compressed")
+
+    with pytest.raises(Exception) as caught:
+        clean_upload(upload("x.pdf", broken, "application/pdf"))
+
+    assert caught.value.code == "pdf"
+
+
+def test_a_scanned_pdf_with_a_jpeg_a_compressed_page_and_an_xref_stream_is_kept(db):
+    jpeg = image_bytes("JPEG", size=(16, 16))
+    page = zlib.compress(b"q 16 0 0 16 0 0 cm /Im1 Do Q")
+    xref = zlib.compress(png_predicted(bytes(range(40)), 5, tag=2))
+    scan = pdf_with(
+        stream_object(
+            3,
+            b"/Type /XObject /Subtype /Image /Width 16 /Height 16 /ColorSpace /DeviceRGB "
+            b"/BitsPerComponent 8 /Filter /DCTDecode",
+            jpeg,
+        )
+        + b"\n"
+        + stream_object(4, b"/Filter [/FlateDecode]", page)
+        + b"\n"
+        + stream_object(
+            5,
+            b"/Type /XRef /Size 6 /W [1 3 1] /Root 1 0 R /Filter /FlateDecode "
+            b"/DecodeParms << /Columns 5 /Predictor 12 >> /ID [<0a1b> <0a1b>]",
+            xref,
+        )
+    )
+
+    cleaned = clean_upload(upload("scan.pdf", scan, "application/pdf"))
+
+    assert cleaned.content == scan
 
 
 def test_oversize_files_are_refused_with_their_name(db, settings):
