@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from portal import audit
 from portal.access import Action, can
+from portal.accounts.history import forget_sign_in_history
 from portal.errors import Conflict, InvalidInput, PermissionDenied
 from portal.identity import id_number_hashes, normalise_id_number, validate_id_number
 from portal.models import Area, RoleAssignment, User
@@ -342,6 +343,8 @@ def erase_person(*, user: User, by: User, reason: str = "") -> User:
         # Read before they go: what the person's contact details elsewhere were copied from.
         name, phone = user.display_name, user.phone or ""
         contact_units = list(ResidentUnit.objects.filter(contact=user))
+        # Sign-in records are kept under the username or phone: they go before both change.
+        sign_ins_forgotten = forget_sign_in_history(user=user)
         user.username = f"erased-{user.pk}"
         user.real_name = erased_name(user.pk)
         user.first_name = user.last_name = user.email = ""
@@ -384,6 +387,7 @@ def erase_person(*, user: User, by: User, reason: str = "") -> User:
                 "units_released": units,
                 "resource_contacts_cleared": resources,
                 "needs_anonymised": needs,
+                "sign_in_records_deleted": sign_ins_forgotten,
             },
         )
     return user

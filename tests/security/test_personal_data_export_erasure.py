@@ -198,6 +198,25 @@ def test_erasure_audit_event_holds_no_personal_data_and_the_chain_verifies(clien
     assert audit.verify_chain()[1] is None
 
 
+def test_erasure_deletes_the_persons_sign_in_records(person):
+    from axes.models import AccessLog
+    from django.utils.timezone import now
+
+    user = person.user
+    AccessLog.objects.create(
+        username=user.username, ip_address="203.0.113.9", user_agent="phone", attempt_time=now()
+    )
+    AccessLog.objects.create(
+        username="someone-else", ip_address="203.0.113.10", user_agent="pc", attempt_time=now()
+    )
+
+    privacy.erase_person(user=user, by=user)
+
+    assert list(AccessLog.objects.values_list("username", flat=True)) == ["someone-else"]
+    event = AuditEvent.objects.get(action="person.erased")
+    assert event.data["sign_in_records_deleted"] == 1
+
+
 def test_the_phone_of_an_erased_account_can_register_again(person):
     privacy.erase_person(user=person.user, by=person.user)
     assert not User.objects.filter(phone="13912345678").exists()
