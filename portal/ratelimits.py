@@ -66,17 +66,21 @@ def seconds_to_wait(request, limits: tuple[Limit, ...]) -> int | None:
     return max(waits) if waits else None
 
 
-def too_many_requests(request, retry_after: int):
-    """The 429 page: what happened and when to try again."""
+def too_many_requests(request, retry_after: int, *, wrong_passwords: bool = False):
+    """The 429 page: what happened and when to try again. ``wrong_passwords`` for pages that
+    re-check the signed-in person's password, where "this number" would read oddly."""
     minutes = max(1, math.ceil(retry_after / 60))
-    message = _(
-        "Too many attempts from your connection or for this number. "
-        "Please wait %(minutes)s minutes and try again."
-    ) % {"minutes": minutes}
+    if wrong_passwords:
+        message = _("Too many wrong passwords. Please wait %(minutes)s minutes and try again.")
+    else:
+        message = _(
+            "Too many attempts from your connection or for this number. "
+            "Please wait %(minutes)s minutes and try again."
+        )
     response = render(
         request,
         "portal/too_many_requests.html",
-        {"message": message, "minutes": minutes},
+        {"message": message % {"minutes": minutes}, "minutes": minutes},
         status=429,
     )
     response["Retry-After"] = str(retry_after)

@@ -98,14 +98,14 @@ def erasure(request):
     if request.method == "POST":
         wait = _erasure_password_wait(request)
         if wait is not None:
-            return too_many_requests(request, wait)
+            return too_many_requests(request, wait, wrong_passwords=True)
     form = ErasureForm(request.POST or None, user=request.user)
     error = ""
     valid = request.method == "POST" and form.is_valid()
     if request.method == "POST" and form.has_error("password", code="password"):
         wait = seconds_to_wait(request, (ERASURE_PASSWORD,))
         if wait is not None:
-            return too_many_requests(request, wait)
+            return too_many_requests(request, wait, wrong_passwords=True)
     if valid:
         try:
             privacy.erase_person(

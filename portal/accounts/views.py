@@ -3,7 +3,6 @@ verification and removal, and signing out everywhere. Thin: the writes are in se
 
 from __future__ import annotations
 
-import math
 from base64 import b32encode
 
 import segno
@@ -25,7 +24,14 @@ from portal.accounts import selectors, services
 from portal.accounts.forms import DisableTwoFactorForm, TokenForm
 from portal.accounts.policy import requires_two_factor
 from portal.errors import DomainError
-from portal.ratelimits import Limit, by_ip, by_posted, rate_limited, seconds_to_wait
+from portal.ratelimits import (
+    Limit,
+    by_ip,
+    by_posted,
+    rate_limited,
+    seconds_to_wait,
+    too_many_requests,
+)
 
 
 def _next_url(request, default: str) -> str:
@@ -82,22 +88,6 @@ def _count_wrong_password(request) -> int | None:
     return seconds_to_wait(request, (PASSWORD_RECHECK_LIMIT,))
 
 
-def _too_many_wrong_passwords(request, retry_after: int):
-    minutes = max(1, math.ceil(retry_after / 60))
-    message = _("Too many wrong passwords. Please wait %(minutes)s minutes and try again.") % {
-        "minutes": minutes
-    }
-    response = render(
-        request,
-        "portal/too_many_requests.html",
-        {"message": message, "minutes": minutes},
-        status=429,
-    )
-    response["Retry-After"] = str(retry_after)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's change form; the current session stays, the others end (the session hash
     follows the password), and a forced change is cleared. Wrong current passwords are
@@ -109,14 +99,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def post(self, request, *args, **kwargs):
         wait = _password_recheck_wait(request)
         if wait is not None:
-            return _too_many_wrong_passwords(request, wait)
+            return too_many_requests(request, wait, wrong_passwords=True)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
         if form.has_error("old_password", "password_incorrect"):
             wait = _count_wrong_password(self.request)
             if wait is not None:
-                return _too_many_wrong_passwords(self.request, wait)
+                return too_many_requests(self.request, wait, wrong_passwords=True)
         return super().form_invalid(form)
 
     def form_valid(self, form):
@@ -267,7 +257,7 @@ def two_factor_disable(request):
     if request.method == "POST":
         wait = _password_recheck_wait(request)
         if wait is not None:
-            return _too_many_wrong_passwords(request, wait)
+            return too_many_requests(request, wait, wrong_passwords=True)
         if form.is_valid():
             try:
                 services.disable_two_factor(user=user, password=form.cleaned_data["password"])
@@ -275,7 +265,7 @@ def two_factor_disable(request):
                 if exc.code == "wrong_password":
                     wait = _count_wrong_password(request)
                     if wait is not None:
-                        return _too_many_wrong_passwords(request, wait)
+                        return too_many_requests(request, wait, wrong_passwords=True)
                 form.add_error("password" if exc.field == "password" else None, exc.message)
             else:
                 messages.success(request, _("Two-factor authentication is off."))
