@@ -89,7 +89,7 @@ class Open311KeyAuthentication(PartnerKeyAuthentication):
         if found is not None:
             return found
         raw = request.query_params.get("api_key")
-        if raw is None and request.method == "POST":
+        if raw is None and request.method == "POST" and hasattr(request.data, "get"):
             raw = request.data.get("api_key")
         if not raw:
             return None
@@ -285,6 +285,8 @@ class RequestsView(Open311View):
     def post(self, request):
         client = client_of(request)
         data = request.data
+        if not hasattr(data, "get"):
+            raise InvalidInput(_("Send the request's fields as a form or a JSON object."))
         if client is not None:
             self.require(PartnerScope.NEEDS_WRITE)
         else:

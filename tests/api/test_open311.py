@@ -214,3 +214,10 @@ def test_anonymous_reports_share_the_need_forms_limit_per_phone(tree, settings):
 
     assert statuses == [201, 201, 429]
     assert Need.objects.filter(requester_phone="13812349876").count() == 2
+
+
+def test_a_json_body_that_is_not_an_object_is_a_400(tree):
+    response = APIClient().post(f"{BASE}/requests.json", [1, 2], format="json")
+
+    assert response.status_code == 400
+    assert response.json()[0]["code"] == 400
