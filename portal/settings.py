@@ -235,15 +235,20 @@ BAODAO_STAFF_SESSION_IDLE_SECONDS = int(os.environ.get("BAODAO_STAFF_SESSION_IDL
 PASSWORD_RESET_TIMEOUT = 1800
 # Outgoing e-mail (password reset links): the console in development, SMTP in production.
 if PRODUCTION or os.environ.get("DJANGO_EMAIL_HOST"):
+    EMAIL_SERVER = os.environ.get("DJANGO_EMAIL_HOST", "localhost").strip()
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": os.environ.get("DJANGO_EMAIL_HOST", "localhost"),
+                "host": EMAIL_SERVER,
                 "port": int(os.environ.get("DJANGO_EMAIL_PORT", "25")),
                 "username": os.environ.get("DJANGO_EMAIL_HOST_USER", ""),
                 "password": os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("DJANGO_EMAIL_USE_TLS"),
+                # Reset links must not cross the network in clear: STARTTLS unless the relay
+                # is on this host (or DJANGO_EMAIL_USE_TLS=0 says otherwise).
+                "use_tls": env_bool(
+                    "DJANGO_EMAIL_USE_TLS", EMAIL_SERVER not in {"localhost", "127.0.0.1", "::1"}
+                ),
             },
         }
     }

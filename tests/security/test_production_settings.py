@@ -174,3 +174,28 @@ def test_old_secret_keys_are_read_for_rotation(tmp_path):
     env = production_env(tmp_path, DJANGO_SECRET_KEY_FALLBACKS=",".join(old))
 
     assert show_settings(env)["SECRET_KEY_FALLBACKS"] == old
+
+
+MAIL_TLS = """
+import django
+django.setup()
+from django.conf import settings
+print(settings.MAILERS["default"]["OPTIONS"]["use_tls"])
+"""
+
+
+@pytest.mark.parametrize(
+    ("host", "flag", "expected"),
+    [
+        ("smtp.example.org", None, "True"),
+        ("localhost", None, "False"),
+        ("smtp.example.org", "0", "False"),
+    ],
+)
+def test_reset_mail_goes_over_tls_to_a_relay_off_this_host(tmp_path, host, flag, expected):
+    env = production_env(tmp_path, DJANGO_EMAIL_HOST=host, DJANGO_EMAIL_USE_TLS=flag)
+
+    result = run(env, "-c", MAIL_TLS)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
