@@ -17,7 +17,7 @@ from evaluation.models import (
     Redemption,
     Reward,
 )
-from portal.admin import ReadOnlyModelAdmin
+from portal.admin_base import ReadOnlyModelAdmin
 
 
 @admin.register(PointRule)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import audit
 from portal.accounts.admin import AccountSecurityAdminMixin, UserChangeForm
+from portal.admin_base import ReadOnlyModelAdmin
 from portal.models import (
     Area,
     JobRun,
@@ -77,19 +78,6 @@ class AuditedModelAdmin(admin.ModelAdmin):
         # One event per row rather than a silent bulk delete.
         for obj in queryset:
             self.delete_model(request, obj)
-
-
-class ReadOnlyModelAdmin(admin.ModelAdmin):
-    """Viewable by operators with the view permission; nothing can be added, changed or deleted."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Area)

@@ -3,7 +3,7 @@ into which file, with the checksums ``verify_audit --archives`` checks."""
 
 from django.contrib import admin
 
-from portal.admin import ReadOnlyModelAdmin
+from portal.admin_base import ReadOnlyModelAdmin
 from portal.models import AccessLogArchive, AuditArchive
 
 

@@ -30,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import audit
 from portal.accounts import services
+from portal.admin_base import ReadOnlyModelAdmin
 from portal.errors import PermissionDenied
 from portal.models import PHONE_RE, User, mask_phone, validate_mobile_phone
 
@@ -181,23 +182,10 @@ admin.site.unregister(AccessLog)
 admin.site.unregister(AccessFailureLog)
 
 
-class ReadOnlyAxesAdmin:
-    """Nothing added, changed or deleted (no delete action either): the records are evidence,
-    and removing failed attempts would lift a lockout unaudited."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AccessAttempt)
-class AccessAttemptAdmin(ReadOnlyAxesAdmin, axes_admin.AccessAttemptAdmin):
-    """Failed sign-ins counted against an account key (``user:<id>``) or an address; read-only.
+class AccessAttemptAdmin(ReadOnlyModelAdmin, axes_admin.AccessAttemptAdmin):
+    """Failed sign-ins counted against an account key (``user:<id>``) or an address; read-only:
+    the records are evidence, and deleting them would lift a lockout unaudited.
     The posted form data (which holds the typed login, maybe a phone number) is not shown."""
 
     actions = ()
@@ -208,7 +196,7 @@ class AccessAttemptAdmin(ReadOnlyAxesAdmin, axes_admin.AccessAttemptAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(ReadOnlyAxesAdmin, axes_admin.AccessLogAdmin):
+class AccessLogAdmin(ReadOnlyModelAdmin, axes_admin.AccessLogAdmin):
     """Successful sign-ins; read-only, usernames masked when they are phone numbers."""
 
     list_display = ("attempt_time", "logout_time", "ip_address", "login", "user_agent")
