@@ -66,6 +66,27 @@ def seconds_to_wait(request, limits: tuple[Limit, ...]) -> int | None:
     return max(waits) if waits else None
 
 
+def used_up(request, limit: Limit) -> int | None:
+    """The seconds to wait when ``limit`` is already used up for this request's key, without
+    counting the request; None while there is room (or no key).
+
+    For limits that count only failures (wrong re-entered passwords): the view peeks first and
+    refuses once the budget is spent, then counts with ``seconds_to_wait`` when it fails."""
+    value = limit.key(request)
+    if not value:
+        return None
+    usage = get_usage(
+        request,
+        group=f"baodao.{limit.name}",
+        key=lambda _group, _request: value,
+        rate=getattr(settings, limit.rate_setting),
+        increment=False,
+    )
+    if usage is not None and usage["count"] >= usage["limit"]:
+        return max(usage["time_left"], 1)
+    return None
+
+
 def too_many_requests(request, retry_after: int, *, wrong_passwords: bool = False):
     """The 429 page: what happened and when to try again. ``wrong_passwords`` for pages that
     re-check the signed-in person's password, where "this number" would read oddly."""

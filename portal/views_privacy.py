@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
@@ -16,11 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import get_usage
 
 from portal import privacy
 from portal.errors import DomainError
-from portal.ratelimits import Limit, seconds_to_wait, too_many_requests
+from portal.ratelimits import Limit, seconds_to_wait, too_many_requests, used_up
 
 # Wrong passwords on the erasure form, per account: whoever holds a session cannot guess on.
 ERASURE_PASSWORD = Limit(
@@ -71,23 +69,6 @@ def my_data(request):
     return render(request, "account/privacy_data.html")
 
 
-def _erasure_password_wait(request) -> int | None:
-    """Seconds to wait when the account has used up its wrong passwords, without counting.
-
-    Only wrong passwords count (``seconds_to_wait`` after a failure); once the limit is
-    reached, the next password is not even checked, so guessing stops there."""
-    usage = get_usage(
-        request,
-        group=f"baodao.{ERASURE_PASSWORD.name}",
-        key=lambda _group, _request: ERASURE_PASSWORD.key(request),
-        rate=getattr(settings, ERASURE_PASSWORD.rate_setting),
-        increment=False,
-    )
-    if usage is not None and (usage["should_limit"] or usage["count"] >= usage["limit"]):
-        return max(usage["time_left"], 1)
-    return None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def erasure(request):
@@ -96,7 +77,8 @@ def erasure(request):
     Wrong passwords are limited per account (``BAODAO_RATE_ERASURE_PASSWORD``); past the
     limit the page answers 429 without checking the password."""
     if request.method == "POST":
-        wait = _erasure_password_wait(request)
+        # Once the wrong passwords are used up, the next one is not even checked.
+        wait = used_up(request, ERASURE_PASSWORD)
         if wait is not None:
             return too_many_requests(request, wait, wrong_passwords=True)
     form = ErasureForm(request.POST or None, user=request.user)

@@ -18,7 +18,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import get_usage
 
 from portal.accounts import selectors, services
 from portal.accounts.forms import DisableTwoFactorForm, TokenForm
@@ -31,6 +30,7 @@ from portal.ratelimits import (
     rate_limited,
     seconds_to_wait,
     too_many_requests,
+    used_up,
 )
 
 
@@ -67,22 +67,6 @@ PASSWORD_RECHECK_LIMIT = Limit(
 )
 
 
-def _password_recheck_wait(request) -> int | None:
-    """Seconds to wait when the account's wrong re-entries have used up the limit (not
-    counting this request)."""
-    limit = PASSWORD_RECHECK_LIMIT
-    usage = get_usage(
-        request,
-        group=f"baodao.{limit.name}",
-        key=lambda _group, _request: limit.key(request),
-        rate=getattr(settings, limit.rate_setting),
-        increment=False,
-    )
-    if usage is not None and usage["count"] >= usage["limit"]:
-        return max(usage["time_left"], 1)
-    return None
-
-
 def _count_wrong_password(request) -> int | None:
     """Count a wrong re-entered password; the seconds to wait if that went over the limit."""
     return seconds_to_wait(request, (PASSWORD_RECHECK_LIMIT,))
@@ -97,7 +81,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("account_security")
 
     def post(self, request, *args, **kwargs):
-        wait = _password_recheck_wait(request)
+        wait = used_up(request, PASSWORD_RECHECK_LIMIT)
         if wait is not None:
             return too_many_requests(request, wait, wrong_passwords=True)
         return super().post(request, *args, **kwargs)
@@ -255,7 +239,7 @@ def two_factor_disable(request):
     form = DisableTwoFactorForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        wait = _password_recheck_wait(request)
+        wait = used_up(request, PASSWORD_RECHECK_LIMIT)
         if wait is not None:
             return too_many_requests(request, wait, wrong_passwords=True)
         if form.is_valid():
