@@ -63,6 +63,21 @@ def _strong_secret(name: str, key: str) -> str:
     return key
 
 
+def _dev_key_file(name: str, make) -> str:
+    """Development only: the key kept in var/<name> (never committed), made once by ``make``."""
+    key_file = VAR_DIR / name
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        key = make()
+        try:
+            VAR_DIR.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(key)
+        except OSError:
+            pass  # read-only checkout: the key lives for this process only
+        return key
+
+
 def _secret_key() -> str:
     key = os.environ.get("DJANGO_SECRET_KEY", "").strip()
     if key:
@@ -70,17 +85,7 @@ def _secret_key() -> str:
     if PRODUCTION:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_ENV=production.")
     # Development only: a random key kept beside the local database, never committed.
-    key_file = VAR_DIR / "secret_key"
-    try:
-        return key_file.read_text().strip()
-    except FileNotFoundError:
-        key = secrets.token_urlsafe(50)
-        try:
-            VAR_DIR.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(key)
-        except OSError:
-            pass  # read-only checkout: the key lives for this process only
-        return key
+    return _dev_key_file("secret_key", lambda: secrets.token_urlsafe(50))
 
 
 SECRET_KEY = _secret_key()
@@ -500,18 +505,6 @@ BAODAO_NOTIFICATION_CHANNELS = env_list(
 # a new key goes first and `manage.py rotate_field_keys` re-encrypts. BAODAO_LOOKUP_HASH_KEY:
 # the HMAC key of the ID-number lookup hash. Both required in production; in development a
 # key per checkout is generated under var/ (never committed).
-def _dev_key_file(name: str, make) -> str:
-    key_file = VAR_DIR / name
-    try:
-        return key_file.read_text().strip()
-    except FileNotFoundError:
-        key = make()
-        try:
-            VAR_DIR.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(key)
-        except OSError:
-            pass  # read-only checkout: the key lives for this process only
-        return key
 
 
 def _personal_data_keys() -> tuple[list[str], str]:
