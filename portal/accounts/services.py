@@ -24,6 +24,13 @@ def _ensure_may_manage(*, user: User, by: User) -> None:
         raise PermissionDenied(_("Only a superuser may manage another superuser's account."))
 
 
+def _raise_session_epoch(user: User) -> None:
+    # In the database (F(), so concurrent bumps add up), then on ``user``: every session hashed
+    # with the old epoch stops matching.
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+
+
 def sign_out_everywhere(*, user: User, by: User, request=None) -> int:
     """End every session of ``user`` by raising its session epoch (part of the session hash).
 
@@ -33,8 +40,7 @@ def sign_out_everywhere(*, user: User, by: User, request=None) -> int:
     """
     _ensure_may_manage(user=user, by=by)
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
-        user.refresh_from_db(fields=["session_epoch"])
+        _raise_session_epoch(user)
         audit.record(
             action="account.signed_out_everywhere",
             actor=by,
@@ -155,8 +161,7 @@ def confirm_totp_device(*, user: User, token: str, request) -> TOTPDevice:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
-        user.refresh_from_db(fields=["session_epoch"])
+        _raise_session_epoch(user)
         audit.record(
             action="account.2fa_enabled",
             actor=user,
