@@ -56,27 +56,29 @@ OPEN = set(Need.OPEN_STATUSES)
 MAX_REQUESTS = 1000
 
 # The public need form's and tracking page's budgets (resources.views.public and
-# public_rating use the same groups), so a second channel gives no second budget.
+# public_rating use the same groups), so a second channel gives no second budget. The keys read
+# the DRF request: the posted phone, and the request id in the URL.
 ANONYMOUS_POST_LIMITS = (
     Limit("need_form.ip", "BAODAO_RATE_NEED_FORM_IP", by_ip),
     Limit(
         "need_form.phone",
         "BAODAO_RATE_NEED_FORM_PHONE",
-        lambda request: phone_key(str(request.open311_data.get("phone") or "")),
+        lambda request: phone_key(str(request.data.get("phone") or "")),
     ),
 )
 LOOKUP_LIMITS = (
     Limit("track.ip", "BAODAO_RATE_TRACK_IP", by_ip),
-    Limit("track.number", "BAODAO_RATE_TRACK_NUMBER", lambda request: request.open311_tracking),
+    Limit(
+        "track.number",
+        "BAODAO_RATE_TRACK_NUMBER",
+        lambda request: tracking_key(request.parser_context["kwargs"]["request_id"]),
+    ),
 )
 
 
-def _enforce(request, limits: tuple[Limit, ...], **values) -> None:
+def _enforce(request, limits: tuple[Limit, ...]) -> None:
     """Count an anonymous request against ``limits``; 429 with Retry-After when over."""
-    django_request = request._request
-    for name, value in values.items():
-        setattr(django_request, name, value)
-    wait = seconds_to_wait(django_request, limits)
+    wait = seconds_to_wait(request, limits)
     if wait is not None:
         raise exceptions.Throttled(wait=wait)
 
@@ -290,7 +292,7 @@ class RequestsView(Open311View):
         if client is not None:
             self.require(PartnerScope.NEEDS_WRITE)
         else:
-            _enforce(request, ANONYMOUS_POST_LIMITS, open311_data=data)
+            _enforce(request, ANONYMOUS_POST_LIMITS)
         category = NeedCategory.objects.filter(
             is_active=True, code=(data.get("service_code") or "").strip()
         ).first()
@@ -336,7 +338,7 @@ class RequestView(Open311View):
             need = selectors.needs_for(request.user).filter(tracking_number=tracking).first()
             if need is not None:
                 return Response([_request_row(need, full=True)])
-        _enforce(request, LOOKUP_LIMITS, open311_tracking=tracking_key(tracking))
+        _enforce(request, LOOKUP_LIMITS)
         try:
             need = selectors.find_by_tracking(
                 tracking_number=tracking,
